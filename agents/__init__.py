@@ -1,0 +1,1 @@
+"""Agents: households, persons, dwellings and firms as columns; municipalities as Mesa agents."""

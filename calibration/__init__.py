@@ -1,0 +1,1 @@
+"""Calibration: targets built from the statistics, fitting and validation reports (to come)."""

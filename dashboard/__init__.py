@@ -1,0 +1,1 @@
+"""The planners' dashboard (Solara); it talks to ``scenarios`` only (to come)."""

@@ -1,0 +1,1 @@
+"""The Mesa model of Greater Oslo: data bundle, world, synthesis, yearly sub-models, indicators."""

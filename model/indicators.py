@@ -1,0 +1,104 @@
+"""Indicators per municipality and year, kept in long form for the results store.
+
+Stocks of year Y describe 1 January of Y (so the base year holds the base statistics);
+flows of year Y are what happened during Y. Every value is in full-population units
+(sampled rows multiplied by their weights). The region total is stored with
+``kommunenummer = "region"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from agents.population import NO_ROW, Dwellings, Firms, Households, Persons
+
+REGION = "region"
+INDICATOR_COLUMNS = ("year", "kommunenummer", "indicator", "value", "unit")
+
+# Indicator name -> unit. Stocks on 1 January; flows during the year.
+STOCKS = {
+    "population": "persons",
+    "persons_0_17": "persons",
+    "persons_18_66": "persons",
+    "persons_67_plus": "persons",
+    "households": "households",
+    "employed": "persons",
+    "jobs": "jobs",
+    "dwellings": "dwellings",
+    "vacant_dwellings": "dwellings",
+}
+FLOWS = {
+    "births": "persons",
+    "deaths": "persons",
+    "households_dissolved": "households",
+}
+
+
+def stock_indicators(
+    persons: Persons,
+    households: Households,
+    dwellings: Dwellings,
+    firms: Firms,
+    n_municipalities: int,
+) -> dict[str, np.ndarray]:
+    """The stock indicators of every municipality on 1 January."""
+    municipality = households.municipality[persons.household]
+    weight = households.weight[persons.household]
+    age = persons.age_years
+
+    def persons_where(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(municipality[mask], weight[mask], n_municipalities)
+
+    vacant = dwellings.household == NO_ROW
+    return {
+        "population": np.bincount(municipality, weight, n_municipalities),
+        "persons_0_17": persons_where(age < 18),
+        "persons_18_66": persons_where((age >= 18) & (age < 67)),
+        "persons_67_plus": persons_where(age >= 67),
+        "households": np.bincount(households.municipality, households.weight, n_municipalities),
+        "employed": persons_where(persons.employed),
+        "jobs": np.bincount(firms.municipality, firms.jobs, n_municipalities).astype(float),
+        "dwellings": np.bincount(dwellings.municipality, dwellings.weight, n_municipalities),
+        "vacant_dwellings": np.bincount(
+            dwellings.municipality[vacant], dwellings.weight[vacant], n_municipalities
+        ),
+    }
+
+
+@dataclass
+class IndicatorLog:
+    """Collects indicator values year by year and turns them into the long table."""
+
+    codes: tuple[str, ...]
+    _parts: list[pd.DataFrame] = field(default_factory=list)
+
+    def add(self, year: int, values: dict[str, np.ndarray], units: dict[str, str]) -> None:
+        """Add one year's values (one array per indicator, one entry per municipality)."""
+        for name, per_municipality in values.items():
+            per_municipality = np.asarray(per_municipality, dtype=float)
+            self._parts.append(
+                pd.DataFrame(
+                    {
+                        "year": year,
+                        "kommunenummer": [*self.codes, REGION],
+                        "indicator": name,
+                        "value": [*per_municipality, float(per_municipality.sum())],
+                        "unit": units[name],
+                    }
+                )
+            )
+
+    def frame(self) -> pd.DataFrame:
+        """All values so far, sorted by year, indicator and municipality (region last)."""
+        if not self._parts:
+            return pd.DataFrame(columns=list(INDICATOR_COLUMNS))
+        table = pd.concat(self._parts, ignore_index=True)
+        table["year"] = table["year"].astype(np.int32)
+        order = table["kommunenummer"] == REGION
+        table = table.assign(_region=order).sort_values(
+            ["year", "indicator", "_region", "kommunenummer"], kind="stable"
+        )
+        return table.drop(columns="_region").reset_index(drop=True)

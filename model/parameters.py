@@ -1,0 +1,179 @@
+"""Model parameters read from the TOML files in ``data/parameters/``.
+
+Parameters live in data, not in code. Each TOML table maps onto a frozen dataclass; a missing
+or misspelt field, or a value of the wrong type, is refused with the file, the field and what
+is allowed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, TypeVar, get_type_hints
+
+PARAMETERS_DIR = Path(__file__).resolve().parents[1] / "data" / "parameters"
+
+
+class ParameterError(ValueError):
+    """A parameter file is missing, malformed or has a field of the wrong type."""
+
+
+@dataclass(frozen=True)
+class HouseholdFormation:
+    """How persons are grouped into households (see synthesis.toml [households])."""
+
+    head_propensity_age_from: tuple[int, ...]
+    head_propensity: tuple[float, ...]
+    partner_min_age_years: int
+    partner_share: float
+    parent_age_gap_mean_years: float
+    parent_age_gap_sd_years: float
+    parent_age_gap_min_years: int
+    children_per_family: float
+    family_head_age_peak_years: float
+    family_head_age_sd_years: float
+
+
+@dataclass(frozen=True)
+class IncomeModel:
+    """Household income after tax around the municipal median."""
+
+    log_income_per_employed: float
+    log_income_per_adult: float
+    log_income_sd: float
+
+
+@dataclass(frozen=True)
+class TenureModel:
+    """Score weights that rank households into owners, coop owners and renters."""
+
+    income_weight: float
+    age_weight: float
+    house_weight: float
+    noise_sd: float
+
+
+@dataclass(frozen=True)
+class DwellingStock:
+    """The dwelling stock beyond the occupied dwellings."""
+
+    vacancy_rate: float
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where in a municipality dwellings are placed: near its centre and its stations."""
+
+    centre_decay_km_per_sqrt_10k_persons: float
+    centre_decay_km_min: float
+    centre_decay_km_max: float
+    station_decay_km: float
+    station_weight: float
+    station_reference_departures_24h: float
+    station_strength_min: float
+    station_strength_max: float
+    station_strength_unknown: float
+    floor_weight: float
+
+
+@dataclass(frozen=True)
+class FirmPlacement:
+    """Where establishments are placed, relative to the dwelling placement."""
+
+    centre_decay_factor: float
+    station_weight: float
+    floor_weight: float
+
+
+@dataclass(frozen=True)
+class SynthesisParameters:
+    """All parameters of the base-year synthesis."""
+
+    households: HouseholdFormation
+    income: IncomeModel
+    tenure: TenureModel
+    dwellings: DwellingStock
+    placement: Placement
+    firms: FirmPlacement
+
+
+@dataclass(frozen=True)
+class Births:
+    """Parameters of births beyond the age-specific fertility rates."""
+
+    male_share: float
+
+
+@dataclass(frozen=True)
+class LabourStatus:
+    """Yearly employment churn."""
+
+    churn_per_year: float
+    retirement_age_years: int
+    min_working_age_years: int
+
+
+@dataclass(frozen=True)
+class DemographyParameters:
+    """All parameters of the demography sub-model."""
+
+    births: Births
+    labour: LabourStatus
+
+
+T = TypeVar("T")
+
+
+def load_synthesis_parameters(folder: Path = PARAMETERS_DIR) -> SynthesisParameters:
+    """Read ``synthesis.toml``."""
+    path = folder / "synthesis.toml"
+    return _build(SynthesisParameters, _read_toml(path), path, "")
+
+
+def load_demography_parameters(folder: Path = PARAMETERS_DIR) -> DemographyParameters:
+    """Read ``demography.toml``."""
+    path = folder / "demography.toml"
+    return _build(DemographyParameters, _read_toml(path), path, "")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ParameterError(f"{path}: parameter file missing")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ParameterError(f"{path}: not valid TOML ({error})") from error
+
+
+def _build[T](cls: type[T], table: Any, path: Path, prefix: str) -> T:
+    if not isinstance(table, dict):
+        raise ParameterError(f"{path}: field '{prefix.rstrip('.')}' must be a table")
+    hints = get_type_hints(cls)
+    names = {field.name for field in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(table) - names)
+    if unknown:
+        raise ParameterError(
+            f"{path}: field '{prefix}{unknown[0]}' is unknown; allowed: {', '.join(sorted(names))}"
+        )
+    values = {}
+    for name in sorted(names):
+        where = f"{prefix}{name}"
+        if name not in table:
+            raise ParameterError(f"{path}: field '{where}' missing")
+        values[name] = _convert(hints[name], table[name], path, where)
+    return cls(**values)
+
+
+def _convert(hint: Any, value: Any, path: Path, where: str) -> Any:
+    if isinstance(hint, type) and hasattr(hint, "__dataclass_fields__"):
+        return _build(hint, value, path, where + ".")
+    if hint is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if hint is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if getattr(hint, "__origin__", None) is tuple and isinstance(value, list):
+        item = hint.__args__[0]
+        return tuple(_convert(item, v, path, f"{where}[{i}]") for i, v in enumerate(value))
+    allowed = getattr(hint, "__name__", str(hint))
+    raise ParameterError(f"{path}: field '{where}' is {value!r}; allowed: {allowed}")

@@ -1,0 +1,226 @@
+"""RegionModel: the Mesa model of Greater Oslo.
+
+The model owns the world (municipalities and 1 km cells on a Mesa ``OrthogonalMooreGrid``
+with property layers), the synthetic population as column tables, the municipality agents
+and the yearly sub-models. One ``step()`` is one year; the sub-models run in the order of
+the design guide (for now: 1. demography), then the indicators of the next 1 January are
+recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import mesa
+import numpy as np
+import pandas as pd
+from mesa.discrete_space import OrthogonalMooreGrid
+
+from agents.municipality import Municipality
+from agents.population import NO_ROW
+from model.bundle import Bundle, load_bundle
+from model.demography import Demography, DemographyRates, employment_factors
+from model.indicators import FLOWS, STOCKS, IndicatorLog, stock_indicators
+from model.parameters import (
+    PARAMETERS_DIR,
+    ParameterError,
+    load_demography_parameters,
+    load_synthesis_parameters,
+)
+from model.region import region_codes
+from model.streams import random_stream
+from model.synthesis import Population, synthesize
+from model.world import World, build_world
+
+GRID_LAYERS = ("municipality", "population", "households", "dwellings", "jobs")
+NO_MUNICIPALITY = -1
+
+
+class RegionModel(mesa.Model):
+    """Households, firms and municipalities of the region, stepped one year at a time."""
+
+    def __init__(
+        self,
+        seed: int = 1,
+        scale: float = 1.0,
+        region: str | list[str] = "osloregionen",
+        data_dir: str | Path | None = None,
+        parameters_dir: str | Path | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        """Build the base-year world.
+
+        Args:
+            seed: the run's seed; every sub-model draws from its own stream spawned from it.
+            scale: share of households simulated (1.0 = one row per real household); every
+                reported number is in full-population units whatever the scale.
+            region: ``"osloregionen"`` (default), ``"all"`` or a list of municipality numbers.
+            data_dir: a data bundle folder (default: the shipped base year 2024).
+            parameters_dir: folder of the parameter TOML files (default: data/parameters).
+            progress: called with a short message as each part of the world is built.
+
+        """
+        if not 0.0 < scale <= 1.0:
+            raise ValueError(f"scale must be in (0, 1], got {scale}")
+        super().__init__(rng=seed)
+        report = progress or (lambda message: None)
+        self.seed = seed
+        self.scale = scale
+        params_folder = Path(parameters_dir) if parameters_dir is not None else PARAMETERS_DIR
+
+        report("reading the data bundle")
+        self.bundle: Bundle = load_bundle(data_dir)
+        self.year = self.bundle.base_year
+        report("building the 1 km grid")
+        self.world: World = build_world(self.bundle, region_codes(self.bundle, region))
+        self.grid = OrthogonalMooreGrid(
+            (self.world.width, self.world.height), torus=False, random=self.random
+        )
+        for name in GRID_LAYERS:
+            dtype = int if name == "municipality" else float
+            default = NO_MUNICIPALITY if name == "municipality" else 0.0
+            self.grid.create_property_layer(name, default_value=default, dtype=dtype)
+        self.layer("municipality")[:] = self.world.to_grid(
+            self.world.cell_municipality.astype(int), NO_MUNICIPALITY
+        )
+        self.municipalities = [
+            Municipality(self, i, code, name, county, float(area))
+            for i, (code, name, county, area) in enumerate(
+                zip(
+                    self.world.codes,
+                    self.world.names,
+                    self.world.counties,
+                    self.world.area_km2,
+                    strict=True,
+                )
+            )
+        ]
+        for municipality in self.municipalities:
+            municipality.land_cells = int(
+                np.count_nonzero(self.world.cell_municipality == municipality.index)
+            )
+
+        report("synthesizing households, persons, dwellings and firms")
+        self.population: Population = synthesize(
+            self.bundle,
+            self.world,
+            scale,
+            load_synthesis_parameters(params_folder),
+            self.stream,
+            _establishment_sizes(params_folder),
+        )
+        rates = DemographyRates.from_bundle(self.bundle)
+        self.demography = Demography(
+            rates,
+            load_demography_parameters(params_folder),
+            self.stream("demography"),
+            employment_factors(
+                self.persons, self.households, rates.employment_rates, len(self.municipalities)
+            ),
+        )
+        self.indicators = IndicatorLog(self.world.codes)
+        self._record_stocks()
+
+    @property
+    def persons(self):  # noqa: D102 - shorthand for the population's tables
+        return self.population.persons
+
+    @property
+    def households(self):  # noqa: D102
+        return self.population.households
+
+    @property
+    def dwellings(self):  # noqa: D102
+        return self.population.dwellings
+
+    @property
+    def firms(self):  # noqa: D102
+        return self.population.firms
+
+    def stream(self, name: str) -> np.random.Generator:
+        """The random stream of sub-model ``name`` for this run's seed."""
+        return random_stream(self.seed, name)
+
+    def layer(self, name: str) -> np.ndarray:
+        """The ndarray of property layer ``name``, indexed ``[x, y]``.
+
+        The one place that knows how Mesa exposes layer data (``grid.<name>.data`` in 3.5).
+        """
+        return self.grid._mesa_property_layers[name].data
+
+    def step(self) -> None:
+        """Simulate one year: the sub-models in order, then the next 1 January's stocks."""
+        flows = self.demography.step(self.persons, self.households, self.dwellings)
+        self.indicators.add(
+            self.year,
+            {
+                "births": flows.births,
+                "deaths": flows.deaths,
+                "households_dissolved": flows.households_dissolved,
+            },
+            FLOWS,
+        )
+        self.year += 1
+        self._record_stocks()
+
+    def indicator_table(self) -> pd.DataFrame:
+        """All indicators recorded so far, in long form."""
+        return self.indicators.frame()
+
+    def cell_counts(self) -> dict[str, np.ndarray]:
+        """Population, households, dwellings and jobs per land cell (full-population units)."""
+        n_cells = self.world.n_cells
+        households, dwellings = self.households, self.dwellings
+        household_cell = dwellings.cell[households.dwelling]
+        person_household = self.persons.household
+        return {
+            "population": np.bincount(
+                household_cell[person_household], households.weight[person_household], n_cells
+            ),
+            "households": np.bincount(household_cell, households.weight, n_cells),
+            "dwellings": np.bincount(dwellings.cell, dwellings.weight, n_cells),
+            "jobs": np.bincount(self.firms.cell, self.firms.jobs, n_cells).astype(float),
+        }
+
+    def _record_stocks(self) -> None:
+        stocks = stock_indicators(
+            self.persons, self.households, self.dwellings, self.firms, len(self.municipalities)
+        )
+        self.indicators.add(self.year, stocks, STOCKS)
+        for municipality in self.municipalities:
+            municipality.record({name: float(v[municipality.index]) for name, v in stocks.items()})
+        for name, per_cell in self.cell_counts().items():
+            self.layer(name)[:] = self.world.to_grid(per_cell, 0.0)
+
+    def check_invariants(self) -> None:
+        """Raise AssertionError if anybody is lost, duplicated or homeless.
+
+        Every person is in one existing household; every household has at least one member
+        and exactly one dwelling, which it alone occupies, in its own municipality.
+        """
+        persons, households, dwellings = self.persons, self.households, self.dwellings
+        n = len(households)
+        assert persons.household.min(initial=0) >= 0 and persons.household.max(initial=-1) < n
+        assert np.all(np.bincount(persons.household, minlength=n) > 0), "empty household"
+        assert np.all(households.dwelling != NO_ROW), "household without a dwelling"
+        assert len(np.unique(households.dwelling)) == n, "two households in one dwelling"
+        assert np.array_equal(dwellings.household[households.dwelling], np.arange(n))
+        assert np.count_nonzero(dwellings.household != NO_ROW) == n
+        assert np.array_equal(
+            dwellings.municipality[households.dwelling], households.municipality
+        ), "household in a dwelling of another municipality"
+        assert np.array_equal(
+            self.world.cell_municipality[dwellings.cell], dwellings.municipality
+        ), "dwelling in a cell of another municipality"
+
+
+def _establishment_sizes(folder: Path) -> pd.DataFrame:
+    path = folder / "establishment_size_classes.csv"
+    if not path.is_file():
+        raise ParameterError(f"{path}: parameter file missing")
+    table = pd.read_csv(path)
+    for column in ("employees_min", "employees_max", "share_of_establishments"):
+        if column not in table.columns:
+            raise ParameterError(f"{path}: column '{column}' missing")
+    return table

@@ -1,0 +1,1 @@
+"""Scenarios: scenario files, the runner, the results store and the ``osloregion`` command."""

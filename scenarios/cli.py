@@ -1,0 +1,181 @@
+"""The ``osloregion`` command: run scenarios, list runs, summarise a run.
+
+    osloregion run --scenario baseline --start 2024 --end 2030 --scale 0.05 --seed 1
+    osloregion runs
+    osloregion summary <run id>
+
+Bad input (a missing data file, an unknown region or scenario, impossible years) ends with a
+one-line error that names the file and field, exit status 2, and nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from model.bundle import BundleError
+from model.parameters import ParameterError
+from model.region import RegionError
+from scenarios.runner import RunRequest, run_scenario
+from scenarios.scenario import ScenarioError
+from scenarios.store import StoredRun, StoreError, list_runs, open_run
+
+USER_ERRORS = (BundleError, ParameterError, RegionError, ScenarioError, StoreError, ValueError)
+SUMMARY_STOCKS = ("population", "households", "employed", "jobs", "dwellings")
+SUMMARY_FLOWS = ("births", "deaths")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``osloregion`` console command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except USER_ERRORS as error:
+        print(f"osloregion: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("osloregion: interrupted; nothing was stored", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with its sub-commands."""
+    parser = argparse.ArgumentParser(
+        prog="osloregion", description="Regional development model of Greater Oslo."
+    )
+    commands = parser.add_subparsers(required=True, metavar="command")
+
+    run = commands.add_parser("run", help="run a scenario and store its results")
+    run.add_argument("--scenario", default="baseline", help="library name or path to a TOML file")
+    run.add_argument("--start", type=int, default=2024, help="first year reported")
+    run.add_argument("--end", type=int, default=2030, help="last year simulated (inclusive)")
+    run.add_argument("--scale", type=_scale, default=0.05, help="share of households, (0, 1]")
+    run.add_argument("--seed", type=int, default=1, help="random seed of the run")
+    run.add_argument(
+        "--region", default="osloregionen", help="osloregionen (65 members) or all (104)"
+    )
+    run.add_argument("--data-dir", type=Path, default=None, help="data bundle folder")
+    run.add_argument("--runs-dir", type=Path, default=Path("runs"), help="results folder")
+    run.add_argument("--quiet", action="store_true", help="no progress output")
+    run.set_defaults(handler=_run)
+
+    runs = commands.add_parser("runs", help="list stored runs")
+    runs.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    runs.set_defaults(handler=_runs)
+
+    summary = commands.add_parser("summary", help="region totals of a stored run")
+    summary.add_argument("run_id", help="run id or a unique prefix of it")
+    summary.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    summary.set_defaults(handler=_summary)
+    return parser
+
+
+def _scale(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"scale must be in (0, 1], got {text}")
+    return value
+
+
+def _run(args: argparse.Namespace) -> int:
+    request = RunRequest(
+        scenario=args.scenario,
+        seed=args.seed,
+        scale=args.scale,
+        start=args.start,
+        end=args.end,
+        region=args.region,
+        data_dir=args.data_dir,
+    )
+    progress = None if args.quiet else ProgressPrinter()
+    run = run_scenario(request, args.runs_dir, progress)
+    if progress is not None:
+        progress.finish()
+    print(f"stored run {run.run_id} in {run.path}")
+    print(summary_text(run))
+    return 0
+
+
+def _runs(args: argparse.Namespace) -> int:
+    runs = list_runs(args.runs_dir)
+    if not runs:
+        print(f"no runs in {args.runs_dir}")
+        return 0
+    rows = [
+        {
+            "run_id": run.run_id,
+            "scenario": run.manifest.get("scenario_name"),
+            "seed": run.manifest.get("seed"),
+            "scale": run.manifest.get("scale"),
+            "years": f"{run.manifest.get('start')}-{run.manifest.get('end')}",
+            "region": run.manifest.get("region"),
+            "wall_s": run.manifest.get("wall_time_seconds"),
+        }
+        for run in runs
+    ]
+    print(pd.DataFrame(rows).to_string(index=False))
+    return 0
+
+
+def _summary(args: argparse.Namespace) -> int:
+    print(summary_text(open_run(args.runs_dir, args.run_id)))
+    return 0
+
+
+def summary_text(run: StoredRun) -> str:
+    """Region totals of the first and last year, and the flows over the run."""
+    table = run.table("indicators")
+    region = table[table["kommunenummer"] == "region"]
+    first, last = int(region["year"].min()), int(region["year"].max())
+    by_year = region.pivot(index="indicator", columns="year", values="value")
+    lines = [
+        f"{run.manifest['scenario_name']}, seed {run.manifest['seed']}, "
+        f"scale {run.manifest['scale']}, {len(run.manifest['municipalities'])} municipalities, "
+        f"{run.manifest['wall_time_seconds']:.1f} s",
+        f"{'region, 1 January':<22}{first:>12}{last:>12}{'change':>10}",
+    ]
+    for name in SUMMARY_STOCKS:
+        a, b = by_year.loc[name, first], by_year.loc[name, last]
+        lines.append(f"{name:<22}{a:>12,.0f}{b:>12,.0f}{(b / a - 1) * 100:>9.1f}%")
+    lines.append(f"{f'flows {first}-{last}':<22}{'total':>12}{'per year':>12}")
+    for name in SUMMARY_FLOWS:
+        values = by_year.loc[name].dropna()
+        lines.append(f"{name:<22}{values.sum():>12,.0f}{values.mean():>12,.0f}")
+    return "\n".join(lines)
+
+
+class ProgressPrinter:
+    """Progress on standard error: a bar on a terminal, a line per step otherwise."""
+
+    def __init__(self) -> None:
+        """Start the clock."""
+        self.started = time.perf_counter()
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, message: str, done: int, total: int) -> None:
+        """Show one progress event."""
+        elapsed = time.perf_counter() - self.started
+        if total == 0:
+            line = f"{message} ... ({elapsed:.1f} s)"
+        else:
+            filled = int(30 * done / total)
+            bar = "#" * filled + "-" * (30 - filled)
+            line = f"[{bar}] {done}/{total} years, {message} ({elapsed:.1f} s)"
+        if self.tty:
+            print(f"\r\033[K{line}", end="", file=sys.stderr, flush=True)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    def finish(self) -> None:
+        """End the progress line."""
+        if self.tty:
+            print(file=sys.stderr)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,188 @@
+"""Running a scenario: build the model, step it year by year, store the results.
+
+``run_scenario`` is the one entry point for the CLI, sweeps and the dashboard: scenario,
+seed, scale and years in, a stored run folder out. Years ``start`` to ``end`` are simulated
+inclusive: the indicators hold the stocks of 1 January and the flows during each of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from model.bundle import BUNDLE_SCHEMA
+from model.region_model import RegionModel
+from scenarios.scenario import load_scenario, scenario_hash
+from scenarios.store import StoredRun, write_run
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CODE_FOLDERS = ("model", "agents", "scenarios")
+PACKAGES = ("mesa", "numpy", "scipy", "pandas", "pyarrow")
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What to run."""
+
+    scenario: str = "baseline"
+    seed: int = 1
+    scale: float = 0.05
+    start: int = 2024
+    end: int = 2030
+    region: str = "osloregionen"
+    data_dir: Path | None = None
+
+
+def run_scenario(
+    request: RunRequest,
+    runs_dir: Path,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> StoredRun:
+    """Run ``request`` and store it under ``runs_dir``; return the stored run.
+
+    ``progress(message, done, total)`` is called while the world is built (total 0) and
+    after every simulated year.
+    """
+    report = progress or (lambda message, done, total: None)
+    scenario = load_scenario(request.scenario)
+    started = time.perf_counter()
+    model = RegionModel(
+        seed=request.seed,
+        scale=request.scale,
+        region=request.region,
+        data_dir=request.data_dir,
+        progress=lambda message: report(message, 0, 0),
+    )
+    base_year = model.year
+    if not base_year <= request.start <= request.end:
+        raise ValueError(
+            f"years: start {request.start} and end {request.end} must satisfy "
+            f"{base_year} (the bundle's base year) <= start <= end"
+        )
+    world_seconds = time.perf_counter() - started
+    total = request.end - base_year + 1
+    cell_snapshots = []
+    for done in range(1, total + 1):
+        if model.year in (request.start, request.end):
+            cell_snapshots.append(cell_table(model))
+        model.step()
+        report(f"simulated {model.year - 1}", done, total)
+    indicators = model.indicator_table()
+    indicators = indicators[indicators["year"].between(request.start, request.end)]
+    indicators = indicators.reset_index(drop=True)
+    cells = pd.concat(cell_snapshots, ignore_index=True)
+    wall_seconds = time.perf_counter() - started
+
+    manifest = {
+        "run_id": "",
+        "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "scenario": scenario,
+        "scenario_name": scenario["name"],
+        "scenario_hash": scenario_hash(scenario),
+        "seed": request.seed,
+        "scale": request.scale,
+        "region": request.region,
+        "municipalities": list(model.world.codes),
+        "base_year": base_year,
+        "start": request.start,
+        "end": request.end,
+        "data_bundle": {
+            "path": str(model.bundle.path),
+            "title": model.bundle.title,
+            "sha256": bundle_hash(model.bundle.path),
+        },
+        "code": code_version(),
+        "packages": package_versions(),
+        "wall_time_seconds": round(wall_seconds, 3),
+        "world_build_seconds": round(world_seconds, 3),
+        "tables": {"indicators": len(indicators), "cells": len(cells)},
+    }
+    run_id = make_run_id(scenario["name"], request.seed, manifest["created_utc"])
+    manifest["run_id"] = run_id
+    return write_run(runs_dir, run_id, manifest, {"indicators": indicators, "cells": cells})
+
+
+def cell_table(model: RegionModel) -> pd.DataFrame:
+    """Population, households, dwellings and jobs per land cell on 1 January of this year."""
+    world = model.world
+    easting, northing = world.cell_centre_m()
+    table = pd.DataFrame(
+        {
+            "year": model.year,
+            "easting_m": (easting - 500).astype("int64"),
+            "northing_m": (northing - 500).astype("int64"),
+            "kommunenummer": [world.codes[m] for m in world.cell_municipality],
+        }
+    )
+    for name, values in model.cell_counts().items():
+        table[name] = values
+    return table
+
+
+def make_run_id(scenario_name: str, seed: int, created_utc: str) -> str:
+    """A sortable, unique id: time, scenario, seed and a random suffix."""
+    stamp = created_utc.replace("-", "").replace(":", "").replace("T", "-").rstrip("Z")
+    return f"{stamp}-{scenario_name}-s{seed}-{os.urandom(3).hex()}"
+
+
+def bundle_hash(folder: Path) -> str:
+    """SHA-256 over the bundle's schema files, so a manifest pins the data it used."""
+    digest = hashlib.sha256()
+    for name in ["bundle.toml", *(spec.name for spec in BUNDLE_SCHEMA)]:
+        digest.update(name.encode())
+        digest.update((folder / name).read_bytes())
+    return digest.hexdigest()
+
+
+def code_version() -> dict[str, Any]:
+    """The project version, the git commit if there is one, and a hash of the code itself."""
+    digest = hashlib.sha256()
+    for folder in (*CODE_FOLDERS, "data/parameters"):
+        for path in sorted((PROJECT_ROOT / folder).rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".toml", ".csv"):
+                digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
+                digest.update(path.read_bytes())
+    return {
+        "version": _version("osloregion"),
+        "git_commit": _git_commit(),
+        "source_sha256": digest.hexdigest(),
+    }
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and of the packages the results depend on."""
+    versions = {"python": platform.python_version()}
+    versions.update({name: _version(name) for name in PACKAGES})
+    return versions
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _git_commit() -> str:
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(PROJECT_ROOT), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return result.stdout.strip() or "unknown"

@@ -1,0 +1,127 @@
+"""The command line and the results store, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from scenarios.cli import main
+from scenarios.scenario import ScenarioError, load_scenario, scenario_hash
+from scenarios.store import list_runs
+
+RUN = ["run", "--scenario", "baseline", "--start", "2024", "--end", "2026", "--scale", "0.02"]
+
+
+def run_once(runs_dir: Path, seed: int) -> Path:
+    before = {run.run_id for run in list_runs(runs_dir)}
+    assert main([*RUN, "--seed", str(seed), "--runs-dir", str(runs_dir), "--quiet"]) == 0
+    (new,) = [run for run in list_runs(runs_dir) if run.run_id not in before]
+    return new.path
+
+
+def test_run_writes_manifest_and_long_indicators(tmp_path: Path, capsys):
+    folder = run_once(tmp_path, seed=1)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for key in (
+        "scenario",
+        "scenario_hash",
+        "seed",
+        "scale",
+        "start",
+        "end",
+        "code",
+        "packages",
+        "wall_time_seconds",
+        "data_bundle",
+    ):
+        assert key in manifest, key
+    assert manifest["scenario_hash"] == scenario_hash(load_scenario("baseline"))
+    assert manifest["seed"] == 1 and manifest["scale"] == 0.02
+    assert manifest["packages"]["mesa"].startswith("3.")
+    indicators = pq.read_table(folder / "indicators.parquet").to_pandas()
+    assert list(indicators.columns) == ["year", "kommunenummer", "indicator", "value", "unit"]
+    assert sorted(indicators["year"].unique()) == [2024, 2025, 2026]
+    assert indicators["kommunenummer"].str.fullmatch(r"\d{4}|region").all()
+    for name in ("population", "households", "employed", "jobs", "dwellings"):
+        assert name in set(indicators["indicator"]), name
+    base = indicators.query("year == 2024 and kommunenummer == 'region'").set_index("indicator")
+    assert base.loc["population", "value"] == pytest.approx(2_328_796)
+    assert base.loc["jobs", "value"] == 1_227_151
+    out = capsys.readouterr().out
+    assert "population" in out and "2,328,796" in out
+
+
+def test_same_seed_gives_byte_identical_indicators_other_seed_differs(tmp_path: Path):
+    first = run_once(tmp_path, seed=11)
+    second = run_once(tmp_path, seed=11)
+    third = run_once(tmp_path, seed=12)
+    first_bytes = (first / "indicators.parquet").read_bytes()
+    assert first_bytes == (second / "indicators.parquet").read_bytes()
+    assert first_bytes != (third / "indicators.parquet").read_bytes()
+
+
+def test_runs_lists_stored_runs(tmp_path: Path, capsys):
+    folder = run_once(tmp_path, seed=2)
+    capsys.readouterr()
+    assert main(["runs", "--runs-dir", str(tmp_path)]) == 0
+    assert folder.name in capsys.readouterr().out
+
+
+def test_bad_input_gives_one_line_error_and_writes_nothing(tmp_path: Path, capsys):
+    runs_dir = tmp_path / "runs"
+    assert main([*RUN, "--runs-dir", str(runs_dir), "--data-dir", str(tmp_path / "nope")]) == 2
+    assert "data bundle folder not found" in capsys.readouterr().err
+    assert main([*RUN, "--runs-dir", str(runs_dir), "--region", "nordland"]) == 2
+    assert "region 'nordland' is unknown" in capsys.readouterr().err
+    assert main([*RUN[:6], "2020", *RUN[7:], "--runs-dir", str(runs_dir)]) == 2
+    assert "years" in capsys.readouterr().err
+    assert list_runs(runs_dir) == []
+
+
+def test_invalid_scenario_file_is_refused_with_the_field(tmp_path: Path):
+    path = tmp_path / "bad.toml"
+    path.write_text('name = "x"\nrail = 3\n')
+    with pytest.raises(ScenarioError, match=r"bad\.toml: field 'rail' is unknown"):
+        load_scenario(str(path))
+
+
+def test_killed_run_leaves_no_run_folder(tmp_path: Path):
+    """SIGKILL in the middle of a run: no run folder appears, the next run cleans up."""
+    runs_dir = tmp_path / "runs"
+    command = [
+        sys.executable,
+        "-m",
+        "scenarios.cli",
+        "run",
+        "--scale",
+        "0.2",
+        "--end",
+        "2050",
+        "--runs-dir",
+        str(runs_dir),
+    ]
+    process = subprocess.Popen(
+        command, stderr=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2]
+    )
+    for line in process.stderr:  # wait until it is simulating years
+        if "years" in line:
+            break
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    time.sleep(0.1)
+    assert list_runs(runs_dir) == []
+    assert (
+        not [p for p in runs_dir.glob("*") if not p.name.startswith(".")]
+        if runs_dir.exists()
+        else True
+    )
+    run_once(runs_dir, seed=1)
+    assert [p.name for p in runs_dir.iterdir() if p.name.startswith(".")] == []
