@@ -34,6 +34,8 @@ FLOWS = {
     "births": "persons",
     "deaths": "persons",
     "households_dissolved": "households",
+    "households_formed": "households",
+    "leavers_without_dwelling": "persons",
 }
 
 

@@ -115,11 +115,22 @@ class LabourStatus:
 
 
 @dataclass(frozen=True)
+class HouseholdFormationRates:
+    """Young adults leaving their parents' home."""
+
+    age_from_years: tuple[int, ...]
+    leave_probability: tuple[float, ...]
+    max_age_years: int
+    generation_gap_years: int
+
+
+@dataclass(frozen=True)
 class DemographyParameters:
     """All parameters of the demography sub-model."""
 
     births: Births
     labour: LabourStatus
+    household_formation: HouseholdFormationRates
 
 
 T = TypeVar("T")

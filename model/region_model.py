@@ -3,8 +3,8 @@
 The model owns the world (municipalities and 1 km cells on a Mesa ``OrthogonalMooreGrid``
 with property layers), the synthetic population as column tables, the municipality agents
 and the yearly sub-models. One ``step()`` is one year; the sub-models run in the order of
-the design guide (for now: 1. demography), then the indicators of the next 1 January are
-recorded.
+the design guide (for now: 1. demography with household formation), then the indicators
+of the next 1 January are recorded.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from agents.municipality import Municipality
 from agents.population import NO_ROW
 from model.bundle import Bundle, load_bundle
 from model.demography import Demography, DemographyRates, employment_factors
+from model.household_formation import HouseholdFormation
 from model.indicators import FLOWS, STOCKS, IndicatorLog, stock_indicators
 from model.parameters import (
     PARAMETERS_DIR,
@@ -102,22 +103,30 @@ class RegionModel(mesa.Model):
             )
 
         report("synthesizing households, persons, dwellings and firms")
+        synthesis_params = load_synthesis_parameters(params_folder)
         self.population: Population = synthesize(
             self.bundle,
             self.world,
             scale,
-            load_synthesis_parameters(params_folder),
+            synthesis_params,
             self.stream,
             _establishment_sizes(params_folder),
         )
         rates = DemographyRates.from_bundle(self.bundle)
+        demography_params = load_demography_parameters(params_folder)
         self.demography = Demography(
             rates,
-            load_demography_parameters(params_folder),
+            demography_params,
             self.stream("demography"),
             employment_factors(
                 self.persons, self.households, rates.employment_rates, len(self.municipalities)
             ),
+        )
+        self.household_formation = HouseholdFormation(
+            demography_params.household_formation,
+            synthesis_params.income,
+            self.population.income_level_log_nok,
+            self.stream("household_formation"),
         )
         self.indicators = IndicatorLog(self.world.codes)
         self._record_stocks()
@@ -152,12 +161,15 @@ class RegionModel(mesa.Model):
     def step(self) -> None:
         """Simulate one year: the sub-models in order, then the next 1 January's stocks."""
         flows = self.demography.step(self.persons, self.households, self.dwellings)
+        formation = self.household_formation.step(self.persons, self.households, self.dwellings)
         self.indicators.add(
             self.year,
             {
                 "births": flows.births,
                 "deaths": flows.deaths,
                 "households_dissolved": flows.households_dissolved,
+                "households_formed": formation.households_formed,
+                "leavers_without_dwelling": formation.leavers_without_dwelling,
             },
             FLOWS,
         )

@@ -46,6 +46,7 @@ class Population:
     dwellings: Dwellings
     firms: Firms
     targets: pd.DataFrame  # one row per municipality: the statistics used
+    income_level_log_nok: np.ndarray  # per municipality, see household_income_nok
     household_size_fit: dict[str, float] = field(default_factory=dict)
 
 
@@ -80,7 +81,7 @@ def synthesize(
     size = household_sizes(persons, n_households)
     n_employed = np.bincount(person_household, weights=employed, minlength=n_households)
     n_adults = np.bincount(person_household, weights=age >= 18, minlength=n_households)
-    income = household_income_nok(
+    income, income_level = household_income_nok(
         n_employed,
         n_adults,
         household_municipality,
@@ -120,7 +121,7 @@ def synthesize(
         establishment_sizes,
         stream("synthesis.firms"),
     )
-    return Population(persons, households, dwellings, firms, targets, size_fit)
+    return Population(persons, households, dwellings, firms, targets, income_level, size_fit)
 
 
 def age_sex_counts(bundle: Bundle, codes: list[str]) -> np.ndarray:

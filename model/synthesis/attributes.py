@@ -55,23 +55,27 @@ def household_income_nok(
     median_income_nok: np.ndarray,
     params: IncomeModel,
     rng: np.random.Generator,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Household income after tax, NOK: log-linear in earners and adults, median per SSB.
 
     ``log y = b_e * employed + b_a * adults + sd * noise``, then shifted per municipality so
     that its median equals the SSB median (all households of a municipality share one weight,
-    so the plain median is the weighted one).
+    so the plain median is the weighted one). Returns the incomes and each municipality's
+    level ``log y - (b_e * employed + b_a * adults + noise)``, which households formed later
+    share.
     """
     log_income = (
         params.log_income_per_employed * n_employed
         + params.log_income_per_adult * n_adults
         + rng.normal(0.0, params.log_income_sd, len(n_employed))
     )
+    level = np.zeros(len(median_income_nok))
     for m, median in enumerate(median_income_nok):
         rows = municipality == m
         if rows.any():
-            log_income[rows] += np.log(median) - np.median(log_income[rows])
-    return np.exp(log_income)
+            level[m] = np.log(median) - np.median(log_income[rows])
+            log_income[rows] += level[m]
+    return np.exp(log_income), level
 
 
 def assign_tenure(

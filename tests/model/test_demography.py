@@ -67,14 +67,42 @@ def test_people_age_and_newborns_join_existing_households(stepped):
     assert region(model, "persons_67_plus").is_monotonic_increasing
 
 
-def test_households_whose_members_all_died_are_dissolved(stepped):
+def test_household_balance_formed_minus_dissolved(stepped):
+    """Households 1 Jan Y+1 = households 1 Jan Y + formed - dissolved, per municipality;
+    vacant dwellings change by dissolved - formed (no construction yet)."""
     model, _ = stepped
-    dissolved = region(model, "households_dissolved")
-    assert (dissolved > 0).all()
+    households = municipal(model, "households")
+    formed = municipal(model, "households_formed")
+    dissolved = municipal(model, "households_dissolved")
+    vacant = municipal(model, "vacant_dwellings")
+    for year in (2024, 2025, 2026):
+        change = formed.loc[year] - dissolved.loc[year]
+        assert np.allclose(households.loc[year + 1], households.loc[year] + change)
+        assert np.allclose(vacant.loc[year + 1], vacant.loc[year] - change)
+    assert (dissolved.sum(axis=1) > 0).all() and (formed.sum(axis=1) > 0).all()
+
+
+def test_households_grow_about_one_percent_a_year(stepped):
+    model, _ = stepped
     households = region(model, "households")
-    assert households.loc[2025] <= households.loc[2024]
-    vacant = region(model, "vacant_dwellings")
-    assert np.allclose(vacant.diff().loc[2025], dissolved.loc[2024])
+    growth = households.pct_change().dropna()
+    assert ((growth > 0.004) & (growth < 0.02)).all(), growth
+
+
+def test_leavers_form_one_person_renter_households_in_their_municipality():
+    model = RegionModel(seed=5, scale=0.02)
+    model.step()
+    model.check_invariants()
+    sizes = np.bincount(model.persons.household, minlength=len(model.households))
+    members_age = np.zeros(len(model.households), dtype=int)
+    np.maximum.at(members_age, model.persons.household, model.persons.age_years)
+    formed = region(model, "households_formed").loc[2024]
+    n_new = int(round(formed / model.households.weight[0]))
+    newest = np.arange(len(model.households) - n_new, len(model.households))  # appended last
+    assert n_new > 0
+    assert (sizes[newest] == 1).all()
+    assert ((members_age[newest] >= 18) & (members_age[newest] <= 34)).all()
+    assert (model.households.tenure[newest] == 2).all()
 
 
 def test_same_seed_same_path_different_seed_different_path():
