@@ -80,14 +80,15 @@ class IndicatorLog:
     def add(self, year: int, values: dict[str, np.ndarray], units: dict[str, str]) -> None:
         """Add one year's values (one array per indicator, one entry per municipality)."""
         for name, per_municipality in values.items():
-            per_municipality = np.asarray(per_municipality, dtype=float)
+            # Weighted sums carry float noise (717709.9999997); 6 decimals is far below a person.
+            per_municipality = np.round(np.asarray(per_municipality, dtype=float), 6)
             self._parts.append(
                 pd.DataFrame(
                     {
                         "year": year,
                         "kommunenummer": [*self.codes, REGION],
                         "indicator": name,
-                        "value": [*per_municipality, float(per_municipality.sum())],
+                        "value": [*per_municipality, round(float(per_municipality.sum()), 6)],
                         "unit": units[name],
                     }
                 )
