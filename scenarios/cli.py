@@ -3,6 +3,7 @@
     osloregion run --scenario baseline --start 2024 --end 2030 --scale 0.05 --seed 1
     osloregion runs
     osloregion summary <run id>
+    osloregion report <run id>      # report.html: population map and time series
 
 Bad input (a missing data file, an unknown region or scenario, impossible years) ends with a
 one-line error that names the file and field, exit status 2, and nothing written.
@@ -20,6 +21,7 @@ import pandas as pd
 from model.bundle import BundleError
 from model.parameters import ParameterError
 from model.region import RegionError
+from scenarios.report import write_report
 from scenarios.runner import RunRequest, run_scenario
 from scenarios.scenario import ScenarioError
 from scenarios.store import StoredRun, StoreError, list_runs, open_run
@@ -72,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("run_id", help="run id or a unique prefix of it")
     summary.add_argument("--runs-dir", type=Path, default=Path("runs"))
     summary.set_defaults(handler=_summary)
+
+    report = commands.add_parser("report", help="write a map and charts of a stored run")
+    report.add_argument("run_id", help="run id or a unique prefix of it")
+    report.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    report.set_defaults(handler=_report)
     return parser
 
 
@@ -98,6 +105,7 @@ def _run(args: argparse.Namespace) -> int:
         progress.finish()
     print(f"stored run {run.run_id} in {run.path}")
     print(summary_text(run))
+    print(f"map and charts: osloregion report {run.run_id} --runs-dir {args.runs_dir}")
     return 0
 
 
@@ -124,6 +132,12 @@ def _runs(args: argparse.Namespace) -> int:
 
 def _summary(args: argparse.Namespace) -> int:
     print(summary_text(open_run(args.runs_dir, args.run_id)))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    path = write_report(open_run(args.runs_dir, args.run_id))
+    print(f"wrote {path} (open it in a browser; works offline)")
     return 0
 
 

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
@@ -73,6 +74,19 @@ def test_runs_lists_stored_runs(tmp_path: Path, capsys):
     capsys.readouterr()
     assert main(["runs", "--runs-dir", str(tmp_path)]) == 0
     assert folder.name in capsys.readouterr().out
+
+
+def test_report_draws_the_population_map_and_series(tmp_path: Path):
+    from scenarios.report import population_map
+    from scenarios.store import open_run
+
+    folder = run_once(tmp_path, seed=3)
+    assert main(["report", folder.name, "--runs-dir", str(tmp_path)]) == 0
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert folder.name in html and "Where people live" in html and "Region totals" in html
+    cells = open_run(tmp_path, folder.name).table("cells")
+    z = population_map(cells, 2026).data[0].z
+    assert np.count_nonzero(~np.isnan(z)) == int((cells.query("year == 2026").population > 0).sum())
 
 
 def test_bad_input_gives_one_line_error_and_writes_nothing(tmp_path: Path, capsys):
