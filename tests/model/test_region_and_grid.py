@@ -96,3 +96,15 @@ def test_model_grid_exposes_property_layers(small_model):
         assert small_model.layer(name).sum() > 0
     oslo_cell = next(iter(grid.all_cells))  # cells read the layers through Mesa's accessors
     assert hasattr(oslo_cell, "population")
+
+
+def test_region_all_builds_and_reproduces_the_six_counties():
+    from model.region_model import RegionModel
+
+    model = RegionModel(seed=1, scale=0.01, region="all")
+    table = model.indicator_table()
+    region_total = table.query("kommunenummer == 'region' and indicator == 'population'")
+    assert len(model.municipalities) == 104
+    assert region_total["value"].iloc[0] == pytest.approx(2_661_220)
+    model.step()
+    model.check_invariants()
