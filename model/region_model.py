@@ -154,9 +154,10 @@ class RegionModel(mesa.Model):
     def layer(self, name: str) -> np.ndarray:
         """The ndarray of property layer ``name``, indexed ``[x, y]``.
 
-        The one place that knows how Mesa exposes layer data (``grid.<name>.data`` in 3.5).
+        The one place that knows how Mesa exposes layer data (``grid.<name>.data`` in 3.5,
+        ``grid.property_layers[name]`` in 4.0).
         """
-        return self.grid._mesa_property_layers[name].data
+        return getattr(self.grid, name).data
 
     def step(self) -> None:
         """Simulate one year: the sub-models in order, then the next 1 January's stocks."""

@@ -7,13 +7,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from scenarios import store
 from scenarios.cli import main
 from scenarios.scenario import ScenarioError, load_scenario, scenario_hash
 from scenarios.store import list_runs
@@ -108,34 +109,55 @@ def test_invalid_scenario_file_is_refused_with_the_field(tmp_path: Path):
 
 
 def test_killed_run_leaves_no_run_folder(tmp_path: Path):
-    """SIGKILL in the middle of a run: no run folder appears, the next run cleans up."""
+    """SIGKILL in the middle of a run: no run folder appears."""
     runs_dir = tmp_path / "runs"
-    command = [
-        sys.executable,
-        "-m",
-        "scenarios.cli",
-        "run",
-        "--scale",
-        "0.2",
-        "--end",
-        "2050",
-        "--runs-dir",
-        str(runs_dir),
-    ]
+    command = [sys.executable, "-m", "scenarios.cli", "run", "--scale", "0.2", "--end", "2050"]
     process = subprocess.Popen(
-        command, stderr=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2]
+        [*command, "--runs-dir", str(runs_dir)],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
     )
-    for line in process.stderr:  # wait until it is simulating years
-        if "years" in line:
-            break
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    time.sleep(0.1)
+    with process.stderr:
+        for line in process.stderr:  # wait until it is simulating years
+            if "years" in line:
+                break
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
     assert list_runs(runs_dir) == []
-    assert (
-        not [p for p in runs_dir.glob("*") if not p.name.startswith(".")]
-        if runs_dir.exists()
-        else True
+    assert not runs_dir.exists() or not [p for p in runs_dir.iterdir()]
+
+
+def test_failure_while_writing_leaves_nothing(tmp_path: Path, monkeypatch):
+    calls = []
+    original = store.write_parquet
+
+    def failing_write(frame, path):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        original(frame, path)
+
+    monkeypatch.setattr(store, "write_parquet", failing_write)
+    frame = pd.DataFrame({"a": [1]})
+    with pytest.raises(OSError, match="disk full"):
+        store.write_run(tmp_path, "run-1", {"run_id": "run-1"}, {"one": frame, "two": frame})
+    assert len(calls) == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_abandoned_staging_folder_is_ignored_and_removed_by_the_next_run(tmp_path: Path):
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    run_once(runs_dir, seed=1)
-    assert [p.name for p in runs_dir.iterdir() if p.name.startswith(".")] == []
+    dead_pid = int(finished.stdout)
+    staging = tmp_path / f"{store.INCOMPLETE_PREFIX}20260101-000000-baseline-s1-abc-{dead_pid}"
+    staging.mkdir()
+    (staging / "indicators.parquet").write_bytes(b"half")
+    assert list_runs(tmp_path) == []
+    run_once(tmp_path, seed=1)
+    assert not staging.exists()
+    assert len(list_runs(tmp_path)) == 1
