@@ -161,6 +161,25 @@ BUNDLE_SCHEMA: tuple[FileSpec, ...] = (
         ),
     ),
     FileSpec(
+        "housing_prices.csv",
+        "mean price per m2 of used dwellings sold freely, by dwelling type (SSB 06035)",
+        (
+            Column("kommunenummer", CODE, "municipality number"),
+            Column("boligtype_code", TEXT, "01 detached, 02 small houses, 03 apartments"),
+            Column("year", INT, "year of sale"),
+            Column("price_nok_per_m2", FLOAT, "mean price, NOK per m2"),
+        ),
+    ),
+    FileSpec(
+        "population_projection.csv",
+        "SSB 14288 main alternative (MMMM): population on 1 January by year",
+        (
+            Column("kommunenummer", CODE, "municipality number"),
+            Column("year", INT, "year (1 January)"),
+            Column("population_projected_mmmm", INT, "projected persons"),
+        ),
+    ),
+    FileSpec(
         "employment_rate_by_age_sex.csv",
         "employment rates by sex and age group, used as relative propensities",
         (
