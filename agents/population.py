@@ -33,6 +33,11 @@ DWELLING_TYPE_NAMES = (
     "detached",
 )
 
+# Where a household came from: living in the region at the base year, or arrived later.
+RESIDENT, DOMESTIC_IN_MIGRANT, LABOUR_MIGRANT, REFUGEE = 0, 1, 2, 3
+ORIGIN_NAMES = ("resident", "domestic_in_migrant", "labour_migrant", "refugee")
+IMMIGRANT_ORIGINS = (LABOUR_MIGRANT, REFUGEE)
+
 NO_ROW = -1
 
 
@@ -77,6 +82,8 @@ class Households(_Columns):
     income_nok: np.ndarray  # float64, household income after tax, NOK per year
     tenure: np.ndarray  # int8, OWNER / COOP_OWNER / RENTER
     weight: np.ndarray  # float64, real households this row stands for
+    origin: np.ndarray  # int8, RESIDENT / DOMESTIC_IN_MIGRANT / LABOUR_MIGRANT / REFUGEE
+    arrival_year: np.ndarray  # int16, year the household arrived (0 for base-year residents)
 
 
 @dataclass
@@ -88,6 +95,8 @@ class Dwellings(_Columns):
     dwelling_type: np.ndarray  # int8, index into DWELLING_TYPE_NAMES
     household: np.ndarray  # int32, occupying household or NO_ROW
     weight: np.ndarray  # float64, real dwellings this row stands for
+    floor_area_m2: np.ndarray  # float32, usable floor area
+    price_nok_per_m2: np.ndarray  # float64, market price (SSB 06035 level at the base year)
 
 
 @dataclass
@@ -109,3 +118,49 @@ def oldest_member_age(persons: Persons, n_households: int) -> np.ndarray:
     oldest = np.full(n_households, -1, dtype=np.int16)
     np.maximum.at(oldest, persons.household, persons.age_years)
     return oldest
+
+
+def remove_households(
+    persons: Persons, households: Households, dwellings: Dwellings, remove: np.ndarray
+) -> None:
+    """Remove the households in boolean mask ``remove`` with their members, in place.
+
+    Their dwellings become vacant; the remaining households are renumbered and the persons'
+    and dwellings' links follow.
+    """
+    if not remove.any():
+        return
+    housed = households.dwelling[remove]
+    dwellings.household[housed[housed != NO_ROW]] = NO_ROW
+    persons.take(~remove[persons.household])
+    new_row = np.cumsum(~remove) - 1
+    households.take(~remove)
+    persons.household = new_row[persons.household].astype(np.int32)
+    occupied = dwellings.household != NO_ROW
+    dwellings.household[occupied] = new_row[dwellings.household[occupied]]
+
+
+def random_vacancies(
+    municipality: np.ndarray,
+    vacant: np.ndarray,
+    dwellings: Dwellings,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """A distinct random dwelling from ``vacant`` in each seeker's municipality, or NO_ROW.
+
+    Seekers and vacant dwellings are both shuffled within their municipality and paired in
+    that order, so no dwelling is handed out twice; seekers beyond the vacancies get NO_ROW.
+    """
+    vacant = vacant[np.lexsort((rng.random(len(vacant)), dwellings.municipality[vacant]))]
+    vacant_municipality = dwellings.municipality[vacant]
+    order = np.lexsort((rng.random(len(municipality)), municipality))
+    sorted_municipality = municipality[order]
+    rank = np.arange(len(order)) - np.searchsorted(sorted_municipality, sorted_municipality)
+    first = np.searchsorted(vacant_municipality, sorted_municipality, side="left")
+    count = np.searchsorted(vacant_municipality, sorted_municipality, side="right") - first
+    chosen = np.full(len(order), NO_ROW, dtype=np.int64)
+    ok = rank < count
+    chosen[ok] = vacant[first[ok] + rank[ok]]
+    result = np.empty(len(order), dtype=np.int64)
+    result[order] = chosen
+    return result

@@ -23,11 +23,11 @@ import pandas as pd
 from agents.population import (
     FEMALE,
     MALE,
-    NO_ROW,
     Dwellings,
     Households,
     Persons,
     household_sizes,
+    remove_households,
 )
 from model.bundle import Bundle
 from model.parameters import DemographyParameters
@@ -168,17 +168,9 @@ def dissolve_empty_households(
 
     Returns the municipality and weight of each dissolved household.
     """
-    size = household_sizes(persons, len(households))
-    empty = size == 0
+    empty = household_sizes(persons, len(households)) == 0
     dissolved = (households.municipality[empty], households.weight[empty])
-    if not empty.any():
-        return dissolved
-    dwellings.household[households.dwelling[empty]] = NO_ROW
-    new_row = np.cumsum(~empty) - 1
-    households.take(~empty)
-    persons.household = new_row[persons.household].astype(np.int32)
-    occupied = dwellings.household != NO_ROW
-    dwellings.household[occupied] = new_row[dwellings.household[occupied]]
+    remove_households(persons, households, dwellings, empty)
     return dissolved
 
 

@@ -1,4 +1,4 @@
-"""Household formation: young adults leave their parents' home for a vacant dwelling.
+"""Household formation: young adults leave home; single adults become couples.
 
 Part of sub-model 1 (demography), with its own random stream. Each year an adult child, a
 person aged 18-34 living in a household whose oldest member is at least
@@ -7,7 +7,8 @@ take a vacant dwelling in their own municipality (chosen at random); where none 
 they stay, and are counted as ``leavers_without_dwelling`` (pent-up demand for the housing
 market). A leaver forms a one-person renter household; income moves with them: the new
 household's income follows the synthesis income model for one adult, and the parents'
-household loses that person's part of its income.
+household loses that person's part of its income. Single adults also pair up each year
+(see ``_form_couples``), which merges two one-person households into one.
 """
 
 from __future__ import annotations
@@ -16,7 +17,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.population import NO_ROW, RENTER, Dwellings, Households, Persons, oldest_member_age
+from agents.population import (
+    NO_ROW,
+    RENTER,
+    Dwellings,
+    Households,
+    Persons,
+    household_sizes,
+    oldest_member_age,
+    random_vacancies,
+    remove_households,
+)
 from model.parameters import HouseholdFormationRates, IncomeModel
 
 
@@ -26,6 +37,7 @@ class FormationFlows:
 
     households_formed: np.ndarray
     leavers_without_dwelling: np.ndarray
+    couples_formed: np.ndarray  # one-person households merged into another one
 
 
 class HouseholdFormation:
@@ -51,7 +63,8 @@ class HouseholdFormation:
         n_municipalities = len(self.income_level_log_nok)
         leavers = self._leavers(persons, households)
         municipality = households.municipality[persons.household[leavers]]
-        dwelling = vacant_dwelling_for(municipality, dwellings, self.rng)
+        vacant = np.flatnonzero(dwellings.household == NO_ROW)
+        dwelling = random_vacancies(municipality, vacant, dwellings, self.rng)
         housed = dwelling != NO_ROW
         weight = households.weight[persons.household[leavers]]
         without = np.bincount(municipality[~housed], weight[~housed], n_municipalities)
@@ -76,13 +89,64 @@ class HouseholdFormation:
                 income_nok=income,
                 tenure=np.full(len(leavers), RENTER, dtype=np.int8),
                 weight=households.weight[parent],
+                origin=households.origin[parent],
+                arrival_year=households.arrival_year[parent],
             )
         )
         new_rows = np.arange(first_new, len(households), dtype=np.int32)
         persons.household[leavers] = new_rows
         dwellings.household[dwelling] = new_rows
         formed = np.bincount(municipality, households.weight[new_rows], n_municipalities)
-        return FormationFlows(households_formed=formed, leavers_without_dwelling=without)
+        couples = self._form_couples(persons, households, dwellings, n_municipalities)
+        return FormationFlows(
+            households_formed=formed, leavers_without_dwelling=without, couples_formed=couples
+        )
+
+    def _form_couples(
+        self,
+        persons: Persons,
+        households: Households,
+        dwellings: Dwellings,
+        n_municipalities: int,
+    ) -> np.ndarray:
+        """Pair single adults of one municipality; the second moves in with the first.
+
+        Each one-person household aged ``couple_min_age_years``-``couple_max_age_years``
+        looks for a partner with probability ``couple_probability``; those looking are paired
+        at random within their municipality. The pair keeps the first one's dwelling and
+        tenure and adds up their incomes; the second one's dwelling becomes vacant.
+        """
+        rates = self.rates
+        size = household_sizes(persons, len(households))
+        age = np.zeros(len(households), dtype=np.int16)
+        age[persons.household] = persons.age_years  # the only member's age where size == 1
+        looking = np.flatnonzero(
+            (size == 1)
+            & (age >= rates.couple_min_age_years)
+            & (age <= rates.couple_max_age_years)
+            & (self.rng.random(len(households)) < rates.couple_probability)
+        )
+        municipality = households.municipality[looking]
+        order = np.lexsort((self.rng.random(len(looking)), municipality))
+        looking, municipality = looking[order], municipality[order]
+        rank = np.arange(len(looking)) - np.searchsorted(municipality, municipality)
+        group_size = np.searchsorted(municipality, municipality, side="right") - np.searchsorted(
+            municipality, municipality
+        )
+        first = (rank % 2 == 0) & (rank + 1 < group_size)
+        keeps, joins = looking[first], looking[np.flatnonzero(first) + 1]
+        households.income_nok[keeps] += households.income_nok[joins]
+        joining_person = np.isin(persons.household, joins)
+        partner_of = np.full(len(households), -1, dtype=np.int64)
+        partner_of[joins] = keeps
+        persons.household[joining_person] = partner_of[persons.household[joining_person]]
+        merged = np.bincount(
+            households.municipality[joins], households.weight[joins], n_municipalities
+        )
+        gone = np.zeros(len(households), dtype=bool)
+        gone[joins] = True
+        remove_households(persons, households, dwellings, gone)
+        return merged
 
     def _leavers(self, persons: Persons, households: Households) -> np.ndarray:
         """Rows of the persons who leave home this year."""
@@ -94,26 +158,3 @@ class HouseholdFormation:
         eligible = (band >= 0) & (age <= rates.max_age_years)
         eligible &= oldest - age >= rates.generation_gap_years
         return np.flatnonzero(eligible & (self.rng.random(len(persons)) < probability))
-
-
-def vacant_dwelling_for(
-    municipality: np.ndarray, dwellings: Dwellings, rng: np.random.Generator
-) -> np.ndarray:
-    """A distinct random vacant dwelling in each seeker's municipality, or NO_ROW if none."""
-    vacant = np.flatnonzero(dwellings.household == NO_ROW)
-    vacant = vacant[np.lexsort((rng.random(len(vacant)), dwellings.municipality[vacant]))]
-    vacant_municipality = dwellings.municipality[vacant]
-    order = np.lexsort((rng.random(len(municipality)), municipality))
-    sorted_municipality = municipality[order]
-    group_start = np.searchsorted(sorted_municipality, sorted_municipality, side="left")
-    rank = np.arange(len(order)) - group_start
-    first_vacant = np.searchsorted(vacant_municipality, sorted_municipality, side="left")
-    vacant_count = (
-        np.searchsorted(vacant_municipality, sorted_municipality, side="right") - first_vacant
-    )
-    chosen = np.full(len(order), NO_ROW, dtype=np.int64)
-    ok = rank < vacant_count
-    chosen[ok] = vacant[first_vacant[ok] + rank[ok]]
-    result = np.empty(len(order), dtype=np.int64)
-    result[order] = chosen
-    return result

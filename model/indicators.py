@@ -36,6 +36,22 @@ FLOWS = {
     "households_dissolved": "households",
     "households_formed": "households",
     "leavers_without_dwelling": "persons",
+    "couples_formed": "households",
+    "out_migrants": "persons",
+    "out_migrant_households": "households",
+    "in_migrants": "persons",
+    "in_migrant_households": "households",
+    "moved_in": "persons",
+    "moved_out": "persons",
+    "households_moved": "households",
+    "refugee_households_settled": "households",
+    "price_change": "share",
+    "in_migrants_planned": "persons",
+    "in_migrants_without_dwelling": "persons",
+    "growth_outside_oslo_share": "share",
+    "dwellings_built": "dwellings",
+    "cells_newly_built_up": "cells",
+    "dwellings_rezoned": "dwellings",
 }
 
 
@@ -77,8 +93,19 @@ class IndicatorLog:
     codes: tuple[str, ...]
     _parts: list[pd.DataFrame] = field(default_factory=list)
 
-    def add(self, year: int, values: dict[str, np.ndarray], units: dict[str, str]) -> None:
-        """Add one year's values (one array per indicator, one entry per municipality)."""
+    def add(
+        self,
+        year: int,
+        values: dict[str, np.ndarray],
+        units: dict[str, str],
+        region: dict[str, float] | None = None,
+    ) -> None:
+        """Add one year's values (one array per indicator, one entry per municipality).
+
+        The region value is the sum over municipalities unless ``region`` gives it (shares
+        and indices of the region are not sums).
+        """
+        region = region or {}
         for name, per_municipality in values.items():
             # Weighted sums carry float noise (717709.9999997); 6 decimals is far below a person.
             per_municipality = np.round(np.asarray(per_municipality, dtype=float), 6)
@@ -88,8 +115,26 @@ class IndicatorLog:
                         "year": year,
                         "kommunenummer": [*self.codes, REGION],
                         "indicator": name,
-                        "value": [*per_municipality, round(float(per_municipality.sum()), 6)],
+                        "value": [
+                            *per_municipality,
+                            round(float(region.get(name, per_municipality.sum())), 6),
+                        ],
                         "unit": units[name],
+                    }
+                )
+            )
+
+    def add_region(self, year: int, values: dict[str, float], units: dict[str, str]) -> None:
+        """Add values that exist only for the region as a whole."""
+        for name, value in values.items():
+            self._parts.append(
+                pd.DataFrame(
+                    {
+                        "year": [year],
+                        "kommunenummer": [REGION],
+                        "indicator": [name],
+                        "value": [round(float(value), 6)],
+                        "unit": [units[name]],
                     }
                 )
             )

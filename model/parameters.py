@@ -56,9 +56,11 @@ class TenureModel:
 
 @dataclass(frozen=True)
 class DwellingStock:
-    """The dwelling stock beyond the occupied dwellings."""
+    """The dwelling stock: vacancy and floor areas."""
 
     vacancy_rate: float
+    floor_area_m2: dict[str, float]
+    floor_area_log_sd: float
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,9 @@ class HouseholdFormationRates:
     leave_probability: tuple[float, ...]
     max_age_years: int
     generation_gap_years: int
+    couple_min_age_years: int
+    couple_max_age_years: int
+    couple_probability: float
 
 
 @dataclass(frozen=True)
@@ -183,8 +188,90 @@ def _convert(hint: Any, value: Any, path: Path, where: str) -> Any:
         return float(value)
     if hint is int and isinstance(value, int) and not isinstance(value, bool):
         return value
+    if getattr(hint, "__origin__", None) is dict and isinstance(value, dict):
+        item = hint.__args__[1]
+        return {key: _convert(item, v, path, f"{where}.{key}") for key, v in value.items()}
     if getattr(hint, "__origin__", None) is tuple and isinstance(value, list):
         item = hint.__args__[0]
         return tuple(_convert(item, v, path, f"{where}[{i}]") for i, v in enumerate(value))
     allowed = getattr(hint, "__name__", str(hint))
     raise ParameterError(f"{path}: field '{where}' is {value!r}; allowed: {allowed}")
+
+
+@dataclass(frozen=True)
+class MigrationParameters:
+    """Out-migration rates, arriving households and refugee integration (migration.toml)."""
+
+    out_age_from_years: tuple[int, ...]
+    out_probability: tuple[float, ...]
+    template_oldest_age_min_years: int
+    template_oldest_age_max_years: int
+    labour_migrant_share: float
+    labour_migrant_employment: float
+    refugee_income_factor: float
+    refugee_employment_men: tuple[float, ...]
+    refugee_employment_women: tuple[float, ...]
+    refugee_stay_years: int
+    refugee_leave_municipality_probability: float
+    settlement_immigrant_share_max: float
+
+
+@dataclass(frozen=True)
+class Moving:
+    """Who moves each year: rates by age band of the oldest member and tenure."""
+
+    age_from_years: tuple[int, ...]
+    renter_probability: tuple[float, ...]
+    owner_probability: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class DwellingChoice:
+    """The multinomial logit of movers over candidate dwellings."""
+
+    candidates_local: int
+    candidates_region: int
+    rounds: int
+    beta_cost_to_income: float
+    beta_access: float
+    beta_space: float
+    beta_same_municipality: float
+    beta_income_mix: float
+    stay_bonus: float
+    space_m2_base: float
+    space_m2_per_person: float
+    owner_max_price_to_income: float
+    rent_yield_per_year: float
+    renter_max_cost_share: float
+    access_decay_km: float
+    access_station_weight: float
+
+
+@dataclass(frozen=True)
+class PriceAdjustment:
+    """How prices respond to vacancy and demand each year."""
+
+    vacancy_response: float
+    demand_response: float
+    max_change_per_year: float
+
+
+@dataclass(frozen=True)
+class HousingMarketParameters:
+    """All parameters of the housing market (housing_market.toml)."""
+
+    moving: Moving
+    choice: DwellingChoice
+    prices: PriceAdjustment
+
+
+def load_migration_parameters(folder: Path = PARAMETERS_DIR) -> MigrationParameters:
+    """Read ``migration.toml``."""
+    path = folder / "migration.toml"
+    return _build(MigrationParameters, _read_toml(path), path, "")
+
+
+def load_housing_market_parameters(folder: Path = PARAMETERS_DIR) -> HousingMarketParameters:
+    """Read ``housing_market.toml``."""
+    path = folder / "housing_market.toml"
+    return _build(HousingMarketParameters, _read_toml(path), path, "")

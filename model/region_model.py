@@ -18,15 +18,28 @@ import pandas as pd
 from mesa.discrete_space import OrthogonalMooreGrid
 
 from agents.municipality import Municipality
-from agents.population import NO_ROW
+from agents.population import NO_ROW, REFUGEE, Dwellings
+from agents.zoning import Zoning, initial_zoning
 from model.bundle import Bundle, load_bundle
+from model.construction import (
+    Construction,
+    ConstructionLevers,
+    load_construction_parameters,
+    weight_by_municipality,
+)
 from model.demography import Demography, DemographyRates, employment_factors
 from model.household_formation import HouseholdFormation
+from model.housing.indicators import HOUSING_STOCKS, housing_indicators
+from model.housing.market import HousingMarket, accessibility
+from model.housing.prices import base_dwelling_prices, load_housing_price_parameters
 from model.indicators import FLOWS, STOCKS, IndicatorLog, stock_indicators
+from model.migration import Migration, SettlementPolicy, refugee_employment
 from model.parameters import (
     PARAMETERS_DIR,
     ParameterError,
     load_demography_parameters,
+    load_housing_market_parameters,
+    load_migration_parameters,
     load_synthesis_parameters,
 )
 from model.region import region_codes
@@ -34,6 +47,7 @@ from model.streams import random_stream
 from model.synthesis import Population, synthesize
 from model.world import World, build_world
 
+OSLO = "0301"
 GRID_LAYERS = ("municipality", "population", "households", "dwellings", "jobs")
 NO_MUNICIPALITY = -1
 
@@ -49,6 +63,8 @@ class RegionModel(mesa.Model):
         data_dir: str | Path | None = None,
         parameters_dir: str | Path | None = None,
         progress: Callable[[str], None] | None = None,
+        settlement: SettlementPolicy | None = None,
+        construction_levers: ConstructionLevers | None = None,
     ) -> None:
         """Build the base-year world.
 
@@ -60,6 +76,9 @@ class RegionModel(mesa.Model):
             data_dir: a data bundle folder (default: the shipped base year 2024).
             parameters_dir: folder of the parameter TOML files (default: data/parameters).
             progress: called with a short message as each part of the world is built.
+            settlement: refugee numbers and settlement rule (default: ``SettlementPolicy()``).
+            construction_levers: densification around stations, multi-core steering, area
+                neutrality (default: none).
 
         """
         if not 0.0 < scale <= 1.0:
@@ -98,9 +117,7 @@ class RegionModel(mesa.Model):
             )
         ]
         for municipality in self.municipalities:
-            municipality.land_cells = int(
-                np.count_nonzero(self.world.cell_municipality == municipality.index)
-            )
+            municipality.cells = self.world.cells_of(municipality.index)
 
         report("synthesizing households, persons, dwellings and firms")
         synthesis_params = load_synthesis_parameters(params_folder)
@@ -128,7 +145,49 @@ class RegionModel(mesa.Model):
             self.population.income_level_log_nok,
             self.stream("household_formation"),
         )
+        report("pricing dwellings (SSB 06035)")
+        self.dwellings.price_nok_per_m2[:] = base_dwelling_prices(
+            self.bundle,
+            self.world,
+            self.dwellings,
+            load_housing_price_parameters(params_folder),
+            synthesis_params.placement,
+        )
+        self.settlement = settlement or SettlementPolicy()
+        migration_params = load_migration_parameters(params_folder)
+        self.migration = Migration(
+            migration_params,
+            self.settlement,
+            regional_projection(self.bundle, list(self.world.codes)),
+            self.world.codes,
+            self.stream("migration"),
+        )
+        market_params = load_housing_market_parameters(params_folder)
+        self.housing_market = HousingMarket(
+            market_params,
+            migration_params,
+            self.settlement,
+            self.world,
+            accessibility(self.world, market_params, synthesis_params.placement),
+            vacancy_rate(self.dwellings, len(self.municipalities)),
+            self.stream("housing_market"),
+        )
+        self.refugee_stream = self.stream("refugee_employment")
+        construction_params = load_construction_parameters(params_folder)
+        self.construction_levers = construction_levers or ConstructionLevers()
+        self.zoning: Zoning = initial_zoning(
+            self.world,
+            self.cell_counts()["dwellings"],
+            construction_params.zoning,
+            self.construction_levers,
+        )
+        self.construction = Construction(
+            construction_params, self.construction_levers, self.stream("construction")
+        )
+        self._dwelling_row_weight = weight_by_municipality(self.dwellings, len(self.municipalities))
+        self.zoning_renewal_share = construction_params.zoning.renewal_share_per_year
         self.indicators = IndicatorLog(self.world.codes)
+        self._previous_population: np.ndarray | None = None
         self._record_stocks()
 
     @property
@@ -161,8 +220,26 @@ class RegionModel(mesa.Model):
 
     def step(self) -> None:
         """Simulate one year: the sub-models in order, then the next 1 January's stocks."""
-        flows = self.demography.step(self.persons, self.households, self.dwellings)
-        formation = self.household_formation.step(self.persons, self.households, self.dwellings)
+        persons, households, dwellings = self.persons, self.households, self.dwellings
+        flows = self.demography.step(persons, households, dwellings)
+        formation = self.household_formation.step(persons, households, dwellings)
+        arrivals, migration = self.migration.step(self.year, persons, households, dwellings)
+        built = self.construction.step(
+            self.year,
+            self.world,
+            dwellings,
+            self.zoning,
+            dwellings.price_nok_per_m2,
+            self._dwelling_row_weight,
+        )
+        market = self.housing_market.step(self.year, persons, households, dwellings, arrivals)
+        self._update_refugee_employment()
+        rezoned = np.array(
+            [
+                municipality.renew_zoning(self.zoning, self.zoning_renewal_share)
+                for municipality in self.municipalities
+            ]
+        )
         self.indicators.add(
             self.year,
             {
@@ -171,11 +248,46 @@ class RegionModel(mesa.Model):
                 "households_dissolved": flows.households_dissolved,
                 "households_formed": formation.households_formed,
                 "leavers_without_dwelling": formation.leavers_without_dwelling,
+                "couples_formed": formation.couples_formed,
+                "out_migrants": migration.out_migrants,
+                "out_migrant_households": migration.out_households,
+                "in_migrants": market.in_migrants,
+                "in_migrant_households": market.in_migrant_households,
+                "moved_in": market.moved_in,
+                "moved_out": market.moved_out,
+                "households_moved": market.movers,
+                "refugee_households_settled": market.refugee_households_settled,
+                "price_change": market.price_change,
+                "dwellings_built": built.dwellings_built,
+                "cells_newly_built_up": built.cells_newly_built_up,
+                "dwellings_rezoned": rezoned,
+            },
+            FLOWS,
+            region={"price_change": market.region_price_change},
+        )
+        self.indicators.add_region(
+            self.year,
+            {
+                "in_migrants_planned": migration.in_migrants_planned,
+                "in_migrants_without_dwelling": market.in_migrants_without_dwelling,
             },
             FLOWS,
         )
         self.year += 1
         self._record_stocks()
+
+    def _update_refugee_employment(self) -> None:
+        """Refugees' employment follows the ramp by years since arrival, not the churn."""
+        persons, households = self.persons, self.households
+        refugee = households.origin[persons.household] == REFUGEE
+        years = self.year - households.arrival_year[persons.household[refugee]]
+        persons.employed[refugee] = refugee_employment(
+            persons.age_years[refugee],
+            persons.sex[refugee],
+            years,
+            self.migration.params,
+            self.refugee_stream,
+        )
 
     def indicator_table(self) -> pd.DataFrame:
         """All indicators recorded so far, in long form."""
@@ -201,10 +313,30 @@ class RegionModel(mesa.Model):
             self.persons, self.households, self.dwellings, self.firms, len(self.municipalities)
         )
         self.indicators.add(self.year, stocks, STOCKS)
+        housing, housing_region = housing_indicators(
+            self.persons,
+            self.households,
+            self.dwellings,
+            self.world.cell_municipality,
+            len(self.municipalities),
+        )
+        self.indicators.add(self.year, housing, HOUSING_STOCKS, housing_region)
+        self._record_growth_outside_oslo(stocks["population"])
         for municipality in self.municipalities:
             municipality.record({name: float(v[municipality.index]) for name, v in stocks.items()})
         for name, per_cell in self.cell_counts().items():
             self.layer(name)[:] = self.world.to_grid(per_cell, 0.0)
+
+    def _record_growth_outside_oslo(self, population: np.ndarray) -> None:
+        """Share of the region's population growth last year that fell outside Oslo."""
+        previous, self._previous_population = self._previous_population, population
+        if previous is None or OSLO not in self.world.codes:
+            return
+        growth = population - previous
+        total = float(growth.sum())
+        oslo = float(growth[self.world.codes.index(OSLO)])
+        share = (total - oslo) / total if total != 0 else float("nan")
+        self.indicators.add_region(self.year - 1, {"growth_outside_oslo_share": share}, FLOWS)
 
     def check_invariants(self) -> None:
         """Raise AssertionError if anybody is lost, duplicated or homeless.
@@ -226,6 +358,22 @@ class RegionModel(mesa.Model):
         assert np.array_equal(
             self.world.cell_municipality[dwellings.cell], dwellings.municipality
         ), "dwelling in a cell of another municipality"
+
+
+def regional_projection(bundle: Bundle, codes: list[str]) -> dict[int, float]:
+    """SSB's main projection summed over the region, by year (1 January)."""
+    projection = bundle["population_projection.csv"]
+    projection = projection[projection["kommunenummer"].isin(codes)]
+    totals = projection.groupby("year")["population_projected_mmmm"].sum()
+    return {int(year): float(total) for year, total in totals.items()}
+
+
+def vacancy_rate(dwellings: Dwellings, n_municipalities: int) -> np.ndarray:
+    """Share of each municipality's dwellings that stand vacant."""
+    vacant = dwellings.household == NO_ROW
+    stock = np.bincount(dwellings.municipality, dwellings.weight, n_municipalities)
+    empty = np.bincount(dwellings.municipality[vacant], dwellings.weight[vacant], n_municipalities)
+    return np.divide(empty, stock, out=np.zeros(n_municipalities), where=stock > 0)
 
 
 def _establishment_sizes(folder: Path) -> pd.DataFrame:

@@ -23,7 +23,12 @@ import pandas as pd
 
 from model.bundle import BUNDLE_SCHEMA
 from model.region_model import RegionModel
-from scenarios.scenario import load_scenario, scenario_hash
+from scenarios.scenario import (
+    construction_levers,
+    load_scenario,
+    scenario_hash,
+    settlement_policy,
+)
 from scenarios.store import StoredRun, write_run
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -63,6 +68,8 @@ def run_scenario(
         region=request.region,
         data_dir=request.data_dir,
         progress=lambda message: report(message, 0, 0),
+        settlement=settlement_policy(scenario),
+        construction_levers=construction_levers(scenario),
     )
     base_year = model.year
     if not base_year <= request.start <= request.end:

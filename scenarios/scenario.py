@@ -1,8 +1,19 @@
-"""Scenario files: a name, a title and description for planners, and (later) levers.
+"""Scenario files: a name, a title and description for planners, and levers.
 
 A scenario is a TOML file in ``scenarios/library/`` (found by name) or anywhere (found by
 path). Loading resolves it to a plain dictionary; its hash identifies it in run manifests.
-Levers and ``extends`` arrive with the sub-models they steer.
+Levers so far (each table optional; a missing lever keeps the baseline's value):
+
+* ``[settlement]``: ``rule`` (dispersed | concentrated | quotas),
+  ``refugee_households_per_year`` (households per year, >= 0), ``quotas`` (a table of
+  municipality number = households per year, for the rule ``quotas``);
+* ``[construction]``: ``station_densification_radius_km`` (km, > 0),
+  ``station_densification_extra_dwellings_per_cell`` (dwellings per km² of land, >= 0),
+  ``multi_core_towns`` (list of municipality numbers), ``multi_core_share`` (0-1),
+  ``area_neutrality_max_new_cells_per_year`` (cells per year, >= 0).
+
+A wrong type, an out-of-range value or an unknown lever is refused with the file, the field
+and what is allowed. ``extends`` and the full lever catalogue come with the scenario issue.
 """
 
 from __future__ import annotations
@@ -13,8 +24,29 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from model.construction import ConstructionLevers
+from model.migration import SettlementPolicy
+
 LIBRARY_DIR = Path(__file__).resolve().parent / "library"
-ALLOWED_FIELDS = {"name": str, "title": dict, "description": dict}
+ALLOWED_FIELDS = {
+    "name": str,
+    "title": dict,
+    "description": dict,
+    "settlement": dict,
+    "construction": dict,
+}
+SETTLEMENT_LEVERS = {
+    "rule": str,
+    "refugee_households_per_year": (int, float),
+    "quotas": dict,
+}
+CONSTRUCTION_LEVERS = {
+    "station_densification_radius_km": (int, float),
+    "station_densification_extra_dwellings_per_cell": (int, float),
+    "multi_core_towns": list,
+    "multi_core_share": (int, float),
+    "area_neutrality_max_new_cells_per_year": int,
+}
 LANGUAGES = ("nb", "en")
 
 
@@ -64,7 +96,41 @@ def load_scenario(name_or_path: str) -> dict[str, Any]:
                     f"{path}: field '{field}.{language}' is {text!r}; allowed: text in "
                     f"{' or '.join(LANGUAGES)}"
                 )
+    for table, levers in (("settlement", SETTLEMENT_LEVERS), ("construction", CONSTRUCTION_LEVERS)):
+        _check_levers(path, table, scenario.get(table, {}), levers)
+    try:
+        settlement_policy(scenario)
+        construction_levers(scenario)
+    except ValueError as error:
+        raise ScenarioError(f"{path}: {error}") from error
     return scenario
+
+
+def _check_levers(path: Path, table: str, values: dict[str, Any], levers: dict) -> None:
+    for lever, value in values.items():
+        if lever not in levers:
+            raise ScenarioError(
+                f"{path}: field '{table}.{lever}' is unknown; allowed: {', '.join(levers)}"
+            )
+        kinds = levers[lever] if isinstance(levers[lever], tuple) else (levers[lever],)
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            allowed = " or ".join(kind.__name__ for kind in kinds)
+            raise ScenarioError(f"{path}: field '{table}.{lever}' is {value!r}; allowed: {allowed}")
+
+
+def settlement_policy(scenario: dict[str, Any]) -> SettlementPolicy:
+    """The refugee settlement lever of a scenario (defaults where not set)."""
+    table = dict(scenario.get("settlement", {}))
+    table["quotas"] = {str(k): float(v) for k, v in table.get("quotas", {}).items()}
+    return SettlementPolicy(**table)
+
+
+def construction_levers(scenario: dict[str, Any]) -> ConstructionLevers:
+    """The zoning and construction levers of a scenario (none where not set)."""
+    table = dict(scenario.get("construction", {}))
+    if "multi_core_towns" in table:
+        table["multi_core_towns"] = tuple(table["multi_core_towns"])
+    return ConstructionLevers(**table)
 
 
 def scenario_hash(scenario: dict[str, Any]) -> str:

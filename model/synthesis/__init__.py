@@ -4,7 +4,8 @@
 tables (see ``agents.population``). At scale 1.0 there is one row per real person,
 household and dwelling; at a smaller scale each municipality keeps ``round(persons * scale)``
 persons, drawn without replacement from its age-sex table, and every household carries the
-weight persons / sampled persons, so weighted totals stay in full-population units.
+weight (region's persons / sampled persons), so weighted totals stay in full-population
+units: exact for the region, within half a sampled person for each municipality.
 """
 
 from __future__ import annotations
@@ -63,7 +64,9 @@ def synthesize(
     age, sex, person_municipality, sampled = sample_persons(
         age_sex_counts(bundle, list(world.codes)), scale, stream("synthesis.persons")
     )
-    weight = targets["population"].to_numpy(float) / np.maximum(sampled, 1)
+    # One weight for every row: the region's persons per sampled person. A common weight
+    # keeps weighted counts exact when people move, pair up or arrive across municipalities.
+    weight = np.full(len(sampled), targets["population"].sum() / max(sampled.sum(), 1))
 
     person_household, household_municipality = _households(
         age, person_municipality, sampled, targets, params, stream("synthesis.households")
@@ -98,7 +101,7 @@ def synthesize(
         household_weight,
         dwelling_cell_weights(world, population, params.placement),
         targets[[f"dw_{name}_pct" for name in DWELLING_TYPE_NAMES]].to_numpy(float),
-        params.dwellings.vacancy_rate,
+        params.dwellings,
         stream("synthesis.dwellings"),
     )
     house_types = [DWELLING_TYPE_NAMES.index(name) for name in HOUSE_TYPES]
@@ -112,7 +115,13 @@ def synthesize(
         stream("synthesis.tenure"),
     )
     households = Households(
-        household_municipality, household_dwelling, income, tenure, household_weight
+        household_municipality,
+        household_dwelling,
+        income,
+        tenure,
+        household_weight,
+        origin=np.zeros(n_households, dtype=np.int8),
+        arrival_year=np.zeros(n_households, dtype=np.int16),
     )
     firms = build_firms(
         [world.cells_of(m) for m in range(world.n_municipalities)],

@@ -4,13 +4,15 @@ Per municipality: dwellings = households / (1 - vacancy rate); each dwelling get
 drawn by the cell weights of ``placement``; dwelling types follow the SSB 06265 shares, with
 apartments in the densest cells and detached houses in the sparsest; a random subset as large
 as the number of households is occupied, and larger households get the larger dwelling types.
+Floor areas scatter log-normally around the mean area of each type.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from agents.population import NO_ROW, Dwellings
+from agents.population import DWELLING_TYPE_NAMES, NO_ROW, Dwellings
+from model.parameters import DwellingStock
 from model.synthesis.sampling import apportion
 from model.world import World
 
@@ -22,7 +24,7 @@ def build_dwellings(
     household_weight: np.ndarray,
     cell_weights: np.ndarray,
     type_pct: np.ndarray,
-    vacancy_rate: float,
+    stock: DwellingStock,
     rng: np.random.Generator,
 ) -> tuple[Dwellings, np.ndarray]:
     """Return the dwellings and, for each household, the dwelling it occupies.
@@ -35,7 +37,7 @@ def build_dwellings(
     first_row = 0
     for m in range(world.n_municipalities):
         households = np.flatnonzero(household_municipality == m)
-        n_dwellings = int(round(len(households) / (1.0 - vacancy_rate)))
+        n_dwellings = int(round(len(households) / (1.0 - stock.vacancy_rate)))
         cells = world.cells_of(m)
         per_cell = rng.multinomial(n_dwellings, cell_weights[cells] / cell_weights[cells].sum())
         cell = np.repeat(cells, per_cell).astype(np.int32)
@@ -61,4 +63,14 @@ def build_dwellings(
         )
         first_row += n_dwellings
     columns = [np.concatenate(column) for column in zip(*parts, strict=True)]
-    return Dwellings(*columns), household_dwelling
+    dwelling_type = columns[2]
+    mean_area = np.array([stock.floor_area_m2[name] for name in DWELLING_TYPE_NAMES])
+    floor_area = mean_area[dwelling_type] * rng.lognormal(
+        -0.5 * stock.floor_area_log_sd**2, stock.floor_area_log_sd, len(dwelling_type)
+    )
+    dwellings = Dwellings(
+        *columns,
+        floor_area_m2=floor_area.astype(np.float32),
+        price_nok_per_m2=np.zeros(len(dwelling_type)),  # set by the price model
+    )
+    return dwellings, household_dwelling

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -35,14 +37,28 @@ def municipal(model, indicator):
 
 
 def test_population_balance_holds_in_every_municipality(stepped):
-    """Population on 1 Jan Y+1 = population 1 Jan Y + births - deaths (no migration yet)."""
+    """Nobody lost or duplicated: population on 1 Jan Y+1 = population 1 Jan Y + births -
+    deaths + in-migrants - out-migrants + moves in - moves out within the region."""
     model, _ = stepped
     population = municipal(model, "population")
-    births = municipal(model, "births")
-    deaths = municipal(model, "deaths")
+    flows = {
+        name: municipal(model, name)
+        for name in ("births", "deaths", "in_migrants", "out_migrants", "moved_in", "moved_out")
+    }
     for year in (2024, 2025, 2026):
-        expected = population.loc[year] + births.loc[year] - deaths.loc[year]
+        expected = (
+            population.loc[year]
+            + flows["births"].loc[year]
+            - flows["deaths"].loc[year]
+            + flows["in_migrants"].loc[year]
+            - flows["out_migrants"].loc[year]
+            + flows["moved_in"].loc[year]
+            - flows["moved_out"].loc[year]
+        )
         assert np.allclose(population.loc[year + 1], expected)
+        assert flows["moved_in"].loc[year].sum() == pytest.approx(
+            flows["moved_out"].loc[year].sum()
+        )
 
 
 def test_rates_are_plausible_for_the_region(stepped):
@@ -67,19 +83,22 @@ def test_people_age_and_newborns_join_existing_households(stepped):
     assert region(model, "persons_67_plus").is_monotonic_increasing
 
 
-def test_household_balance_formed_minus_dissolved(stepped):
-    """Households 1 Jan Y+1 = households 1 Jan Y + formed - dissolved, per municipality;
-    vacant dwellings change by dissolved - formed (no construction yet)."""
+def test_household_balance(stepped):
+    """Households 1 Jan Y+1 = households 1 Jan Y + formed - dissolved - merged into couples
+    + arrived - left."""
     model, _ = stepped
-    households = municipal(model, "households")
-    formed = municipal(model, "households_formed")
-    dissolved = municipal(model, "households_dissolved")
-    vacant = municipal(model, "vacant_dwellings")
+    households = region(model, "households")
+    change = (
+        region(model, "households_formed")
+        - region(model, "households_dissolved")
+        - region(model, "couples_formed")
+        + region(model, "in_migrant_households")
+        - region(model, "out_migrant_households")
+    )
     for year in (2024, 2025, 2026):
-        change = formed.loc[year] - dissolved.loc[year]
-        assert np.allclose(households.loc[year + 1], households.loc[year] + change)
-        assert np.allclose(vacant.loc[year + 1], vacant.loc[year] - change)
-    assert (dissolved.sum(axis=1) > 0).all() and (formed.sum(axis=1) > 0).all()
+        assert households.loc[year + 1] == pytest.approx(households.loc[year] + change.loc[year])
+    assert (region(model, "households_dissolved") > 0).all()
+    assert (region(model, "households_formed") > 0).all()
 
 
 def test_households_grow_about_one_percent_a_year(stepped):
@@ -91,18 +110,22 @@ def test_households_grow_about_one_percent_a_year(stepped):
 
 def test_leavers_form_one_person_renter_households_in_their_municipality():
     model = RegionModel(seed=5, scale=0.02)
-    model.step()
+    persons, households, dwellings = model.persons, model.households, model.dwellings
+    before = len(households)
+    vacant_before = np.flatnonzero(dwellings.household == -1)
+    formation = model.household_formation
+    formation.rates = dataclasses.replace(formation.rates, couple_probability=0.0)
+    flows = formation.step(persons, households, dwellings)
     model.check_invariants()
-    sizes = np.bincount(model.persons.household, minlength=len(model.households))
-    members_age = np.zeros(len(model.households), dtype=int)
-    np.maximum.at(members_age, model.persons.household, model.persons.age_years)
-    formed = region(model, "households_formed").loc[2024]
-    n_new = int(round(formed / model.households.weight[0]))
-    newest = np.arange(len(model.households) - n_new, len(model.households))  # appended last
-    assert n_new > 0
-    assert (sizes[newest] == 1).all()
-    assert ((members_age[newest] >= 18) & (members_age[newest] <= 34)).all()
-    assert (model.households.tenure[newest] == 2).all()
+    new = np.arange(before, len(households))
+    assert len(new) > 0
+    assert flows.households_formed.sum() == pytest.approx(households.weight[new].sum())
+    sizes = np.bincount(persons.household, minlength=len(households))
+    assert (sizes[new] == 1).all()
+    ages = persons.age_years[np.isin(persons.household, new)]
+    assert ((ages >= 18) & (ages <= 34)).all()
+    assert (households.tenure[new] == 2).all()
+    assert np.isin(households.dwelling[new], vacant_before).all()
 
 
 def test_same_seed_same_path_different_seed_different_path():
@@ -122,3 +145,20 @@ def test_streams_depend_on_seed_and_name_only():
     assert np.array_equal(a, random_stream(5, "demography").random(4))
     assert not np.array_equal(a, random_stream(5, "migration").random(4))
     assert not np.array_equal(a, random_stream(6, "demography").random(4))
+
+
+def test_single_adults_pair_up_into_one_household():
+    model = RegionModel(seed=5, scale=0.02)
+    persons, households, dwellings = model.persons, model.households, model.dwellings
+    population_before = len(persons)
+    households_before = len(households)
+    income_before = households.income_nok.sum()
+    formation = model.household_formation
+    formation.rates = dataclasses.replace(formation.rates, leave_probability=(0.0, 0.0, 0.0, 0.0))
+    flows = formation.step(persons, households, dwellings)
+    model.check_invariants()
+    merged = int(round(flows.couples_formed.sum() / households.weight[0]))
+    assert merged > 0
+    assert len(households) == households_before - merged
+    assert len(persons) == population_before
+    assert households.income_nok.sum() == pytest.approx(income_before)

@@ -16,7 +16,7 @@ import pytest
 
 from scenarios import store
 from scenarios.cli import main
-from scenarios.scenario import ScenarioError, load_scenario, scenario_hash
+from scenarios.scenario import ScenarioError, library_names, load_scenario, scenario_hash
 from scenarios.store import list_runs
 
 RUN = ["run", "--scenario", "baseline", "--start", "2024", "--end", "2026", "--scale", "0.02"]
@@ -161,3 +161,33 @@ def test_abandoned_staging_folder_is_ignored_and_removed_by_the_next_run(tmp_pat
     run_once(tmp_path, seed=1)
     assert not staging.exists()
     assert len(list_runs(tmp_path)) == 1
+
+
+@pytest.mark.parametrize(
+    "text, field",
+    [
+        ('name = "x"\n[settlement]\nrule = "lottery"\n', "settlement rule 'lottery'"),
+        ('name = "x"\n[settlement]\nrefugees = 10\n', "field 'settlement.refugees' is unknown"),
+        (
+            'name = "x"\n[settlement]\nrefugee_households_per_year = "many"\n',
+            "allowed: int or float",
+        ),
+        ('name = "x"\n[construction]\nmulti_core_share = 1.5\n', "multi_core_share is 1.5"),
+        ('name = "x"\n[construction]\nstation_densification_radius_km = -1\n', "allowed: > 0"),
+    ],
+)
+def test_bad_levers_are_refused_with_the_field(tmp_path: Path, text: str, field: str):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(str(path))
+    assert "bad.toml" in str(error.value) and field in str(error.value)
+
+
+@pytest.mark.parametrize("name", library_names())
+def test_every_library_scenario_runs_a_short_horizon(tmp_path: Path, name: str):
+    from scenarios.runner import RunRequest, run_scenario
+
+    run = run_scenario(RunRequest(scenario=name, scale=0.01, end=2025), tmp_path)
+    assert run.manifest["scenario"] == load_scenario(name)
+    assert len(run.table("indicators")) > 0

@@ -1,0 +1,1 @@
+"""Housing: dwelling prices of the base year (and, later, the housing market)."""

@@ -1,0 +1,151 @@
+"""Migration, refugee settlement and the housing market, as a planner would check them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agents.population import FEMALE, MALE, REFUGEE
+from model.migration import SettlementPolicy, refugee_employment
+from model.parameters import load_migration_parameters
+from model.region_model import RegionModel, regional_projection
+
+
+def region_series(model: RegionModel, indicator: str):
+    table = model.indicator_table()
+    rows = table[(table["kommunenummer"] == "region") & (table["indicator"] == indicator)]
+    return rows.set_index("year")["value"]
+
+
+def municipal_series(model: RegionModel, indicator: str):
+    table = model.indicator_table()
+    rows = table[(table["kommunenummer"] != "region") & (table["indicator"] == indicator)]
+    return rows.pivot(index="year", columns="kommunenummer", values="value")
+
+
+@pytest.fixture(scope="module")
+def baseline_to_2050():
+    model = RegionModel(seed=2, scale=0.02)
+    for _ in range(2024, 2050):
+        model.step()
+    model.check_invariants()
+    return model
+
+
+def test_baseline_follows_the_ssb_projection_within_2_percent_every_year(baseline_to_2050):
+    model = baseline_to_2050
+    projection = regional_projection(model.bundle, list(model.world.codes))
+    population = region_series(model, "population")
+    for year in range(2024, 2051):
+        assert abs(population.loc[year] / projection[year] - 1) < 0.02, year
+
+
+def test_growth_is_distributed_by_choices_not_copied_from_the_projection(baseline_to_2050):
+    """The per-municipality path differs from SSB's municipal projection (it is only a
+    comparison line), while every municipality keeps people."""
+    model = baseline_to_2050
+    table = model.bundle["population_projection.csv"]
+    projected = table[table["year"] == 2050].set_index("kommunenummer")["population_projected_mmmm"]
+    simulated = municipal_series(model, "population").loc[2050]
+    ratio = simulated / projected.reindex(simulated.index)
+    assert (simulated > 0).all()
+    assert ratio.std() > 0.01
+
+
+def test_prices_stay_plausible(baseline_to_2050):
+    change = region_series(baseline_to_2050, "price_change")
+    assert change.between(-0.06, 0.08).all(), change.describe()
+    built = region_series(baseline_to_2050, "dwellings_built")
+    assert built.loc[2024] == pytest.approx(13_000, rel=0.35)
+
+
+def run(policy: SettlementPolicy, years: int = 3, scale: float = 0.05, seed: int = 4):
+    model = RegionModel(seed=seed, scale=scale, settlement=policy)
+    for _ in range(years):
+        model.step()
+    model.check_invariants()
+    return model
+
+
+def test_dispersed_settlement_concentrates_refugees_less_than_concentrated():
+    dispersed = run(SettlementPolicy("dispersed", 3000))
+    concentrated = run(SettlementPolicy("concentrated", 3000))
+    d_dispersed = region_series(dispersed, "refugee_dissimilarity").iloc[-1]
+    d_concentrated = region_series(concentrated, "refugee_dissimilarity").iloc[-1]
+    assert d_dispersed < d_concentrated - 0.05
+    # and fewer refugees live where immigrants exceed 30 % of the residents
+    assert in_immigrant_dense_cells(dispersed) < in_immigrant_dense_cells(concentrated) - 0.1
+
+
+def in_immigrant_dense_cells(model: RegionModel) -> float:
+    """Share of refugee households in cells where immigrants exceed 30 % of residents."""
+    households = model.households
+    share = model.housing_market._immigrant_share_by_cell(
+        model.persons, households, model.dwellings
+    )
+    refugee = households.origin == REFUGEE
+    return float((share[model.dwellings.cell[households.dwelling[refugee]]] > 0.3).mean())
+
+
+def test_quotas_settle_refugees_where_the_table_says():
+    model = run(SettlementPolicy("quotas", 1000, {"3103": 600, "3301": 400}), years=2)
+    settled = municipal_series(model, "refugee_households_settled")
+    assert set(settled.columns[(settled.sum() > 0)]) == {"3103", "3301"}
+    share_moss = settled["3103"].sum() / settled.sum().sum()
+    assert share_moss == pytest.approx(0.6, abs=0.1)
+
+
+def test_unknown_settlement_rule_is_refused():
+    with pytest.raises(ValueError, match="allowed: dispersed, concentrated, quotas"):
+        SettlementPolicy("random", 100)
+
+
+def test_demand_shock_raises_prices_where_it_lands():
+    """4 000 extra households a year settled in Moss push Moss prices up, not Halden's."""
+    base = run(SettlementPolicy("quotas", 0, {}), years=2, seed=6)
+    shock = run(SettlementPolicy("quotas", 4000, {"3103": 4000}), years=2, seed=6)
+    base_price = municipal_series(base, "mean_price_nok_per_m2")
+    shock_price = municipal_series(shock, "mean_price_nok_per_m2")
+    moss_gain = shock_price.loc[2026, "3103"] / base_price.loc[2026, "3103"]
+    halden_gain = shock_price.loc[2026, "3101"] / base_price.loc[2026, "3101"]
+    assert moss_gain > 1.05
+    assert moss_gain > halden_gain + 0.04
+
+
+def test_refugee_employment_ramps_up_to_about_65_and_45_percent():
+    params = load_migration_parameters()
+    rng = np.random.default_rng(0)
+    n = 200_000
+    age = np.full(n, 35, dtype=np.int16)
+    sex = np.where(np.arange(n) % 2 == 0, MALE, FEMALE).astype(np.int8)
+    first_year = refugee_employment(age, sex, np.zeros(n, dtype=int), params, rng)
+    settled = refugee_employment(age, sex, np.full(n, 6), params, rng)
+    assert first_year.mean() < 0.1
+    assert 0.60 <= settled[sex == MALE].mean() <= 0.70
+    assert 0.40 <= settled[sex == FEMALE].mean() <= 0.50
+    children = refugee_employment(np.full(10, 10), sex[:10], np.full(10, 6), params, rng)
+    assert not children.any()
+
+
+def test_most_refugees_stay_in_their_settlement_municipality_for_five_years():
+    params = load_migration_parameters()
+    stay_five_years = (1 - params.refugee_leave_municipality_probability) ** 5
+    assert stay_five_years == pytest.approx(0.8, abs=0.02)
+    model = run(SettlementPolicy("dispersed", 2000), years=2)
+    households = model.households
+    refugees = np.flatnonzero(households.origin == REFUGEE)
+    bound = model.housing_market._refugees_bound(households, refugees)
+    assert bound.mean() == pytest.approx(
+        1 - params.refugee_leave_municipality_probability, abs=0.03
+    )
+
+
+def test_migration_flows_are_recorded_and_balance(baseline_to_2050):
+    model = baseline_to_2050
+    for name in ("in_migrants", "out_migrants", "households_moved", "dwellings_built"):
+        assert (region_series(model, name) > 0).all(), name
+    moved_in = municipal_series(model, "moved_in").sum(axis=1)
+    moved_out = municipal_series(model, "moved_out").sum(axis=1)
+    assert np.allclose(moved_in, moved_out)
+    origins = np.bincount(model.households.origin, minlength=4)
+    assert (origins > 0).all()  # residents, domestic in-migrants, labour migrants, refugees
