@@ -113,8 +113,9 @@ class HouseholdFormation:
 
         Each one-person household aged ``couple_min_age_years``-``couple_max_age_years``
         looks for a partner with probability ``couple_probability``; those looking are paired
-        at random within their municipality. The pair keeps the first one's dwelling and
-        tenure and adds up their incomes; the second one's dwelling becomes vacant.
+        at random within their municipality. The pair keeps the larger of the two dwellings
+        (and that household's tenure) and adds up their incomes; the other dwelling becomes
+        vacant.
         """
         rates = self.rates
         size = household_sizes(persons, len(households))
@@ -134,7 +135,11 @@ class HouseholdFormation:
             municipality, municipality
         )
         first = (rank % 2 == 0) & (rank + 1 < group_size)
-        keeps, joins = looking[first], looking[np.flatnonzero(first) + 1]
+        one, other = looking[first], looking[np.flatnonzero(first) + 1]
+        area = dwellings.floor_area_m2[households.dwelling]
+        larger_first = area[one] >= area[other]  # the couple keeps the larger dwelling
+        keeps = np.where(larger_first, one, other)
+        joins = np.where(larger_first, other, one)
         households.income_nok[keeps] += households.income_nok[joins]
         joining_person = np.isin(persons.household, joins)
         partner_of = np.full(len(households), -1, dtype=np.int64)

@@ -223,6 +223,7 @@ class Moving:
     age_from_years: tuple[int, ...]
     renter_probability: tuple[float, ...]
     owner_probability: tuple[float, ...]
+    crowded_extra_probability: float
 
 
 @dataclass(frozen=True)

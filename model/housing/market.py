@@ -18,7 +18,8 @@ Each year:
    dwellings join the vacancies of the next round (chains of moves). Refugees in their
    first years stay in their settlement municipality unless a yearly draw lets them leave.
 4. **Prices.** Each cell's prices change with its municipality's vacancy against the
-   base-year vacancy and with the demand it saw (seekers choosing it versus its vacancies).
+   base-year vacancy and with the demand it saw (seekers choosing it versus its vacancies,
+   relative to the region's average pressure).
 
 Arrivals who find no dwelling do not stay; they are counted.
 """
@@ -44,6 +45,7 @@ from agents.population import (
     random_vacancies,
     remove_households,
 )
+from model.housing.indicators import M2_PER_ROOM
 from model.migration import Arrivals, SettlementPolicy
 from model.parameters import HousingMarketParameters, MigrationParameters
 from model.synthesis.placement import station_access
@@ -102,7 +104,7 @@ class HousingMarket:
         """Run the year's market on the tables, in place."""
         self.year = year
         n_municipalities = self.world.n_municipalities
-        movers = np.flatnonzero(self._moving(persons, households))
+        movers = np.flatnonzero(self._moving(persons, households, dwellings))
         first_arrival = len(households)
         municipality_before = households.municipality.copy()
         _append_arrivals(persons, households, arrivals)
@@ -164,7 +166,8 @@ class HousingMarket:
 
     # --- who moves -------------------------------------------------------------------------
 
-    def _moving(self, persons: Persons, households: Households) -> np.ndarray:
+    def _moving(self, persons: Persons, households: Households, dwellings: Dwellings) -> np.ndarray:
+        """Households that move this year: by tenure and age, more if crowded."""
         moving = self.params.moving
         oldest = oldest_member_age(persons, len(households))
         band = np.searchsorted(moving.age_from_years, oldest, side="right") - 1
@@ -172,6 +175,12 @@ class HousingMarket:
         renter = np.asarray(moving.renter_probability)[band]
         owner = np.asarray(moving.owner_probability)[band]
         probability = np.where(households.tenure == RENTER, renter, owner)
+        size = household_sizes(persons, len(households))
+        housed = households.dwelling != NO_ROW
+        rooms = np.ones(len(households))
+        area = dwellings.floor_area_m2[households.dwelling[housed]]
+        rooms[housed] = np.maximum(1.0, np.floor(area / M2_PER_ROOM))
+        probability = probability + np.where(size > rooms, moving.crowded_extra_probability, 0.0)
         return self.rng.random(len(households)) < probability
 
     # --- refugees ---------------------------------------------------------------------------
@@ -365,6 +374,10 @@ class HousingMarket:
         municipal = prices.vacancy_response * (self.base_vacancy - vacancy)
         weight = float(dwellings.weight.mean())
         pressure = np.log((demand / weight + 1.0) / (vacant_before + 1.0))
+        # Demand is relative: the region-wide level of prices follows vacancy, while demand
+        # shifts prices between cells (mean pressure over the dwelling stock is removed).
+        stock_per_cell = np.bincount(dwellings.cell, minlength=len(pressure))
+        pressure -= np.average(pressure, weights=np.maximum(stock_per_cell, 1e-9))
         change = municipal[self.world.cell_municipality] + prices.demand_response * pressure
         change = np.clip(change, -prices.max_change_per_year, prices.max_change_per_year)
         factor = np.exp(change)[dwellings.cell]

@@ -332,7 +332,7 @@ def parameters_copy(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("old", "new", "field"),
     [
-        ("build_share_per_year = 0.07", "build_share_per_year = 1.5", "build_share_per_year"),
+        ("build_share_per_year = 0.055", "build_share_per_year = 1.5", "build_share_per_year"),
         ("full_pace_margin = 0.25", "", "developers.full_pace_margin' missing"),
         ("detached = 40000.0", 'detached = "dear"', "cost_nok_per_m2.detached"),
         ("detached = 40000.0", "detached = 0.0", "cost_nok_per_m2.detached"),
