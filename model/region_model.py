@@ -186,6 +186,7 @@ class RegionModel(mesa.Model):
         )
         self._dwelling_row_weight = weight_by_municipality(self.dwellings, len(self.municipalities))
         self.zoning_renewal_share = construction_params.zoning.renewal_share_per_year
+        self._projection_by_municipality = municipal_projection(self.bundle, list(self.world.codes))
         self.indicators = IndicatorLog(self.world.codes)
         self._previous_population: np.ndarray | None = None
         self._record_stocks()
@@ -321,6 +322,12 @@ class RegionModel(mesa.Model):
             len(self.municipalities),
         )
         self.indicators.add(self.year, housing, HOUSING_STOCKS, housing_region)
+        if self.year in self._projection_by_municipality:
+            self.indicators.add(
+                self.year,
+                {"population_projected_ssb": self._projection_by_municipality[self.year]},
+                {"population_projected_ssb": "persons"},
+            )
         self._record_growth_outside_oslo(stocks["population"])
         for municipality in self.municipalities:
             municipality.record({name: float(v[municipality.index]) for name, v in stocks.items()})
@@ -366,6 +373,20 @@ def regional_projection(bundle: Bundle, codes: list[str]) -> dict[int, float]:
     projection = projection[projection["kommunenummer"].isin(codes)]
     totals = projection.groupby("year")["population_projected_mmmm"].sum()
     return {int(year): float(total) for year, total in totals.items()}
+
+
+def municipal_projection(bundle: Bundle, codes: list[str]) -> dict[int, np.ndarray]:
+    """SSB's main projection per municipality and year: a comparison line for the output.
+
+    Only the regional sum steers migration (``regional_projection``); these values are
+    written beside the simulated population and never enter a choice.
+    """
+    projection = bundle["population_projection.csv"]
+    projection = projection[projection["kommunenummer"].isin(codes)]
+    table = projection.pivot(
+        index="year", columns="kommunenummer", values="population_projected_mmmm"
+    ).reindex(columns=codes)
+    return {int(year): row.to_numpy(float) for year, row in table.iterrows()}
 
 
 def vacancy_rate(dwellings: Dwellings, n_municipalities: int) -> np.ndarray:

@@ -50,6 +50,8 @@ def test_growth_is_distributed_by_choices_not_copied_from_the_projection(baselin
     ratio = simulated / projected.reindex(simulated.index)
     assert (simulated > 0).all()
     assert ratio.std() > 0.01
+    comparison = municipal_series(model, "population_projected_ssb").loc[2050]
+    assert np.allclose(comparison, projected.reindex(comparison.index))
 
 
 def test_prices_stay_plausible(baseline_to_2050):
