@@ -20,8 +20,10 @@ import numpy as np
 FEMALE, MALE = 0, 1
 SEX_NAMES = ("female", "male")
 
-OWNER, COOP_OWNER, RENTER = 0, 1, 2
-TENURE_NAMES = ("owner", "coop_owner", "renter")
+# Municipal renters rent a municipal dwelling (kommunal utleiebolig), a subset of SSB's
+# renters that the municipality allocates to households with low income and to refugees.
+OWNER, COOP_OWNER, RENTER, MUNICIPAL_RENTER = 0, 1, 2, 3
+TENURE_NAMES = ("owner", "coop_owner", "renter", "municipal_renter")
 
 # Dwelling types of SSB 06265, ordered from least to most floor space per dwelling.
 DWELLING_TYPE_NAMES = (
@@ -80,7 +82,7 @@ class Households(_Columns):
     municipality: np.ndarray  # int16, index into the model's municipality list
     dwelling: np.ndarray  # int32, row in Dwellings
     income_nok: np.ndarray  # float64, household income after tax, NOK per year
-    tenure: np.ndarray  # int8, OWNER / COOP_OWNER / RENTER
+    tenure: np.ndarray  # int8, OWNER / COOP_OWNER / RENTER / MUNICIPAL_RENTER
     weight: np.ndarray  # float64, real households this row stands for
     origin: np.ndarray  # int8, RESIDENT / DOMESTIC_IN_MIGRANT / LABOUR_MIGRANT / REFUGEE
     arrival_year: np.ndarray  # int16, year the household arrived (0 for base-year residents)
@@ -97,6 +99,7 @@ class Dwellings(_Columns):
     weight: np.ndarray  # float64, real dwellings this row stands for
     floor_area_m2: np.ndarray  # float32, usable floor area
     price_nok_per_m2: np.ndarray  # float64, market price (SSB 06035 level at the base year)
+    municipal_rental: np.ndarray  # bool, owned and let by the municipality
 
 
 @dataclass

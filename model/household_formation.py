@@ -63,7 +63,7 @@ class HouseholdFormation:
         n_municipalities = len(self.income_level_log_nok)
         leavers = self._leavers(persons, households)
         municipality = households.municipality[persons.household[leavers]]
-        vacant = np.flatnonzero(dwellings.household == NO_ROW)
+        vacant = np.flatnonzero((dwellings.household == NO_ROW) & ~dwellings.municipal_rental)
         dwelling = random_vacancies(municipality, vacant, dwellings, self.rng)
         housed = dwelling != NO_ROW
         weight = households.weight[persons.household[leavers]]

@@ -52,6 +52,7 @@ class TenureModel:
     age_weight: float
     house_weight: float
     noise_sd: float
+    municipal_rental_share_of_households: float
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import pandas as pd
 from mesa.discrete_space import OrthogonalMooreGrid
 
 from agents.municipality import Municipality
-from agents.population import NO_ROW, REFUGEE, Dwellings
+from agents.population import MUNICIPAL_RENTER, NO_ROW, REFUGEE, Dwellings
 from agents.zoning import Zoning, initial_zoning
 from model.bundle import Bundle, load_bundle
 from model.construction import (
@@ -349,7 +349,8 @@ class RegionModel(mesa.Model):
         """Raise AssertionError if anybody is lost, duplicated or homeless.
 
         Every person is in one existing household; every household has at least one member
-        and exactly one dwelling, which it alone occupies, in its own municipality.
+        and exactly one dwelling, which it alone occupies, in its own municipality; exactly
+        the municipal renters live in municipal dwellings.
         """
         persons, households, dwellings = self.persons, self.households, self.dwellings
         n = len(households)
@@ -365,6 +366,10 @@ class RegionModel(mesa.Model):
         assert np.array_equal(
             self.world.cell_municipality[dwellings.cell], dwellings.municipality
         ), "dwelling in a cell of another municipality"
+        assert np.array_equal(
+            dwellings.municipal_rental[households.dwelling],
+            households.tenure == MUNICIPAL_RENTER,
+        ), "municipal renters and municipal dwellings disagree"
 
 
 def regional_projection(bundle: Bundle, codes: list[str]) -> dict[int, float]:

@@ -13,7 +13,9 @@ Each year:
    municipality, some anywhere) and picks by a multinomial logit (Gumbel-max) on price
    relative to income, accessibility, space for its size, staying in its municipality and
    the incomes of the cell's households. Movers may also stay. What a household can afford
-   depends on its tenure (owners borrow against income, renters pay a rent). Two seekers
+   depends on its tenure (owners borrow against income, renters pay a rent); municipal
+   dwellings go only to households the municipality allocates them to (low income,
+   refugees, its tenants), who then become municipal renters. Two seekers
    wanting one dwelling: one wins at random, the other tries again next round; vacated
    dwellings join the vacancies of the next round (chains of moves). Refugees in their
    first years stay in their settlement municipality unless a yearly draw lets them leave.
@@ -33,6 +35,7 @@ import numpy as np
 from agents.population import (
     COOP_OWNER,
     IMMIGRANT_ORIGINS,
+    MUNICIPAL_RENTER,
     NO_ROW,
     OWNER,
     REFUGEE,
@@ -45,7 +48,7 @@ from agents.population import (
     random_vacancies,
     remove_households,
 )
-from model.housing.indicators import M2_PER_ROOM
+from model.housing.indicators import M2_PER_ROOM, low_income
 from model.migration import Arrivals, SettlementPolicy
 from model.parameters import HousingMarketParameters, MigrationParameters
 from model.synthesis.placement import station_access
@@ -112,6 +115,7 @@ class HousingMarket:
         refugees = arriving[households.origin[arriving] == REFUGEE]
         others = arriving[households.origin[arriving] != REFUGEE]
 
+        self._eligible = municipal_rental_eligible(persons, households)
         vacant_before = np.bincount(
             dwellings.cell[dwellings.household == NO_ROW], minlength=self.world.n_cells
         ).astype(float)
@@ -200,11 +204,13 @@ class HousingMarket:
             cheapest = vacant[np.argsort(total_price, kind="stable")[: len(refugees)]]
             _occupy(households, dwellings, refugees[: len(cheapest)], cheapest)
             return
+        municipal = dwellings.municipal_rental[vacant]
         allowed = (
             self._immigrant_share_by_cell(persons, households, dwellings)[dwellings.cell[vacant]]
             <= self.migration.settlement_immigrant_share_max
         )
-        for candidates in (vacant[allowed], vacant):  # fall back to any cell if none is allowed
+        # municipal dwellings in allowed cells first, then any allowed cell, then any cell
+        for candidates in (vacant[allowed & municipal], vacant[allowed], vacant):
             waiting = refugees[households.dwelling[refugees] == NO_ROW]
             if len(waiting) == 0:
                 return
@@ -348,6 +354,10 @@ class HousingMarket:
             price <= choice.owner_max_price_to_income * income,
             choice.rent_yield_per_year * price <= choice.renter_max_cost_share * income,
         )
+        # Municipal dwellings: let at a cost the household can carry, only to those the
+        # municipality allocates them to (low income, refugees, its present tenants).
+        municipal = dwellings.municipal_rental[candidates]
+        affordable = np.where(municipal, self._eligible[seekers, None], affordable)
         return np.where(affordable, utility, -np.inf)
 
     def _cell_mean_income(self, households: Households, dwellings: Dwellings) -> np.ndarray:
@@ -386,6 +396,16 @@ class HousingMarket:
         return np.divide(growth, stock, out=np.ones(n_municipalities), where=stock > 0) - 1.0
 
 
+def municipal_rental_eligible(persons: Persons, households: Households) -> np.ndarray:
+    """Households a municipality may let its dwellings to: low income, refugees, tenants."""
+    size = household_sizes(persons, len(households))
+    return (
+        low_income(persons, households, size)
+        | (households.origin == REFUGEE)
+        | (households.tenure == MUNICIPAL_RENTER)
+    )
+
+
 def accessibility(world: World, params: HousingMarketParameters, placement) -> np.ndarray:
     """Accessibility of every land cell, 0-1: distance to Oslo S and the station term."""
     from model.geo import lonlat_to_utm33
@@ -410,9 +430,14 @@ def _append_arrivals(persons: Persons, households: Households, arrivals: Arrival
 def _occupy(
     households: Households, dwellings: Dwellings, rows: np.ndarray, dwelling_rows: np.ndarray
 ) -> None:
+    """Move households ``rows`` into ``dwelling_rows``; tenure follows a municipal dwelling."""
     households.dwelling[rows] = dwelling_rows
     households.municipality[rows] = dwellings.municipality[dwelling_rows]
     dwellings.household[dwelling_rows] = rows
+    municipal = dwellings.municipal_rental[dwelling_rows]
+    households.tenure[rows[municipal]] = MUNICIPAL_RENTER
+    left_municipal = ~municipal & (households.tenure[rows] == MUNICIPAL_RENTER)
+    households.tenure[rows[left_municipal]] = RENTER
 
 
 def _first_claims(chosen: np.ndarray, wants: np.ndarray, rng: np.random.Generator) -> np.ndarray:

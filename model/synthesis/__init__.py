@@ -27,7 +27,12 @@ from agents.population import (
 )
 from model.bundle import Bundle
 from model.parameters import SynthesisParameters
-from model.synthesis.attributes import assign_employment, assign_tenure, household_income_nok
+from model.synthesis.attributes import (
+    assign_employment,
+    assign_municipal_rental,
+    assign_tenure,
+    household_income_nok,
+)
 from model.synthesis.dwellings import build_dwellings
 from model.synthesis.firms import build_firms
 from model.synthesis.households import form_households, persons_per_household
@@ -113,6 +118,17 @@ def synthesize(
         targets[["owner_pct", "coop_owner_pct", "renter_pct"]].to_numpy(float),
         params.tenure,
         stream("synthesis.tenure"),
+    )
+    adults_14 = np.bincount(person_household, weights=age >= 14, minlength=n_households)
+    consumption_units = 1.0 + 0.5 * np.maximum(adults_14 - 1, 0) + 0.3 * (size - adults_14)
+    assign_municipal_rental(
+        tenure,
+        income / consumption_units,
+        household_municipality,
+        household_dwelling,
+        dwellings,
+        params.tenure.municipal_rental_share_of_households,
+        stream("synthesis.municipal_rental"),
     )
     households = Households(
         household_municipality,

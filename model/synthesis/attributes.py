@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from agents.population import COOP_OWNER, OWNER, RENTER
+from agents.population import COOP_OWNER, MUNICIPAL_RENTER, NO_ROW, OWNER, RENTER, Dwellings
 from model.parameters import IncomeModel, TenureModel
 from model.synthesis.sampling import apportion, weighted_sample_without_replacement
 
@@ -108,6 +108,36 @@ def assign_tenure(
         tenure[ranked[:owners]] = OWNER
         tenure[ranked[owners : owners + coop]] = COOP_OWNER
     return tenure
+
+
+def assign_municipal_rental(
+    tenure: np.ndarray,
+    income_per_unit_nok: np.ndarray,
+    household_municipality: np.ndarray,
+    household_dwelling: np.ndarray,
+    dwellings: Dwellings,
+    share_of_households: float,
+    rng: np.random.Generator,
+) -> None:
+    """Turn the lowest-income renters into municipal renters, and their dwellings municipal.
+
+    In each municipality ``share_of_households`` of the households (at most all renters) rent
+    from the municipality: the renters with the lowest income per consumption unit. The same
+    share of its vacant dwellings is municipal too, so that the municipality has dwellings
+    to allocate. Changes ``tenure`` and ``dwellings.municipal_rental`` in place.
+    """
+    for m in np.unique(household_municipality):
+        renters = np.flatnonzero((household_municipality == m) & (tenure == RENTER))
+        n = min(
+            int(round(share_of_households * np.count_nonzero(household_municipality == m))),
+            len(renters),
+        )
+        poorest = renters[np.argsort(income_per_unit_nok[renters], kind="stable")[:n]]
+        tenure[poorest] = MUNICIPAL_RENTER
+        dwellings.municipal_rental[household_dwelling[poorest]] = True
+        vacant = np.flatnonzero((dwellings.municipality == m) & (dwellings.household == NO_ROW))
+        k = int(round(share_of_households * len(vacant)))
+        dwellings.municipal_rental[rng.choice(vacant, k, replace=False)] = True
 
 
 def _standardise(values: np.ndarray) -> np.ndarray:

@@ -72,5 +72,6 @@ def build_dwellings(
         *columns,
         floor_area_m2=floor_area.astype(np.float32),
         price_nok_per_m2=np.zeros(len(dwelling_type)),  # set by the price model
+        municipal_rental=np.zeros(len(dwelling_type), dtype=bool),  # set with the tenure
     )
     return dwellings, household_dwelling

@@ -93,7 +93,8 @@ def test_income_dispersion_is_the_documented_one(full_model):
 
 def test_tenure_shares_equal_ssb_11084(full_model):
     households = full_model.households
-    shares = pd.crosstab(households.municipality, households.tenure, normalize="index") * 100
+    tenure = np.minimum(households.tenure, 2)  # municipal renters are among SSB's renters
+    shares = pd.crosstab(households.municipality, tenure, normalize="index") * 100
     targets = full_model.population.targets[["owner_pct", "coop_owner_pct", "renter_pct"]]
     expected = targets.to_numpy() / targets.to_numpy().sum(axis=1, keepdims=True) * 100
     assert np.abs(shares.reindex(columns=[0, 1, 2], fill_value=0).to_numpy() - expected).max() < 0.2
@@ -165,3 +166,11 @@ def test_reduced_scale_matches_statistics_within_one_sampled_unit(small_model):
     assert (stocks["jobs"] == targets["jobs"]).all()
     assert len(small_model.persons) == pytest.approx(0.05 * 2_328_796, rel=0.001)
     small_model.check_invariants()
+
+
+def test_municipal_renters_are_the_poorest_renters(full_model):
+    households, dwellings = full_model.households, full_model.dwellings
+    municipal = households.tenure == 3
+    assert municipal.mean() == pytest.approx(0.04, abs=0.002)
+    assert np.median(households.income_nok[municipal]) < 0.6 * np.median(households.income_nok)
+    assert dwellings.municipal_rental.mean() == pytest.approx(0.04, abs=0.002)
