@@ -239,6 +239,7 @@ class DwellingChoice:
     beta_space: float
     beta_same_municipality: float
     beta_income_mix: float
+    beta_family_house: float
     stay_bonus: float
     space_m2_base: float
     space_m2_per_person: float

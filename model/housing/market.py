@@ -11,8 +11,9 @@ Each year:
    dwellings of the region.
 3. **Choice.** Every other seeker draws candidate vacant dwellings (some in its own
    municipality, some anywhere) and picks by a multinomial logit (Gumbel-max) on price
-   relative to income, accessibility, space for its size, staying in its municipality and
-   the incomes of the cell's households. Movers may also stay. What a household can afford
+   relative to income, accessibility, space for its size, a house for families with
+   children, staying in its municipality and the incomes of the cell's households. Movers
+   may also stay. What a household can afford
    depends on its tenure (owners borrow against income, renters pay a rent); municipal
    dwellings go only to households the municipality allocates them to (low income,
    refugees, its tenants), who then become municipal renters. Two seekers
@@ -34,6 +35,7 @@ import numpy as np
 
 from agents.population import (
     COOP_OWNER,
+    DWELLING_TYPE_NAMES,
     IMMIGRANT_ORIGINS,
     MUNICIPAL_RENTER,
     NO_ROW,
@@ -53,6 +55,10 @@ from model.migration import Arrivals, SettlementPolicy
 from model.parameters import HousingMarketParameters, MigrationParameters
 from model.synthesis.placement import station_access
 from model.world import World
+
+HOUSE_TYPES = tuple(
+    DWELLING_TYPE_NAMES.index(name) for name in ("row_terraced", "two_family", "detached")
+)
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,9 @@ class HousingMarket:
         others = arriving[households.origin[arriving] != REFUGEE]
 
         self._eligible = municipal_rental_eligible(persons, households)
+        self._has_children = (
+            np.bincount(persons.household, persons.age_years < 18, len(households)) > 0
+        )
         vacant_before = np.bincount(
             dwellings.cell[dwellings.household == NO_ROW], minlength=self.world.n_cells
         ).astype(float)
@@ -346,6 +355,9 @@ class HousingMarket:
             + choice.beta_same_municipality
             * (dwellings.municipality[candidates] == households.municipality[seekers, None])
             - choice.beta_income_mix * np.abs(np.log(income / cell_income[cell]))
+            + choice.beta_family_house
+            * self._has_children[seekers, None]
+            * np.isin(dwellings.dwelling_type[candidates], HOUSE_TYPES)
         )
         tenure = households.tenure[seekers, None]
         owner = (tenure == OWNER) | (tenure == COOP_OWNER)
