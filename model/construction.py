@@ -38,7 +38,13 @@ import numpy as np
 
 from agents.population import DWELLING_TYPE_NAMES, NO_ROW, Dwellings
 from agents.zoning import Zoning, ZoningParameters
-from model.parameters import PARAMETERS_DIR, ParameterError, _build, _read_toml
+from model.parameters import (
+    PARAMETERS_DIR,
+    ParameterError,
+    build_parameters,
+    check_ranges,
+    read_parameter_file,
+)
 from model.world import World
 
 APARTMENT_BLOCK = DWELLING_TYPE_NAMES.index("apartment_block")
@@ -143,14 +149,8 @@ _RANGES = {
 def load_construction_parameters(folder: Path = PARAMETERS_DIR) -> ConstructionParameters:
     """Read ``construction.toml``; errors name the file and the field."""
     path = Path(folder) / "construction.toml"
-    params = _build(ConstructionParameters, _read_toml(path), path, "")
-    for where, (low, high, low_allowed) in _RANGES.items():
-        table, name = where.split(".")
-        value = getattr(getattr(params, table), name)
-        if not (value >= low if low_allowed else value > low) or value > high:
-            bound = ">=" if low_allowed else ">"
-            allowed = f"{bound} {low:g}" + (f" and <= {high:g}" if np.isfinite(high) else "")
-            raise ParameterError(f"{path}: field '{where}' is {value!r}; allowed: {allowed}")
+    params = build_parameters(ConstructionParameters, read_parameter_file(path), path)
+    check_ranges(params, path, _RANGES)
     developers = params.developers
     if developers.row_terraced_min_dwellings > developers.apartment_block_min_dwellings:
         raise ParameterError(

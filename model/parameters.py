@@ -145,16 +145,17 @@ T = TypeVar("T")
 def load_synthesis_parameters(folder: Path = PARAMETERS_DIR) -> SynthesisParameters:
     """Read ``synthesis.toml``."""
     path = folder / "synthesis.toml"
-    return _build(SynthesisParameters, _read_toml(path), path, "")
+    return build_parameters(SynthesisParameters, read_parameter_file(path), path, "")
 
 
 def load_demography_parameters(folder: Path = PARAMETERS_DIR) -> DemographyParameters:
     """Read ``demography.toml``."""
     path = folder / "demography.toml"
-    return _build(DemographyParameters, _read_toml(path), path, "")
+    return build_parameters(DemographyParameters, read_parameter_file(path), path, "")
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_parameter_file(path: Path) -> dict[str, Any]:
+    """The TOML table of a parameter file; a missing or malformed file names itself."""
     if not path.is_file():
         raise ParameterError(f"{path}: parameter file missing")
     try:
@@ -163,7 +164,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ParameterError(f"{path}: not valid TOML ({error})") from error
 
 
-def _build[T](cls: type[T], table: Any, path: Path, prefix: str) -> T:
+def build_parameters[T](cls: type[T], table: Any, path: Path, prefix: str = "") -> T:
+    """Fill the frozen dataclass ``cls`` from a TOML table, refusing what does not fit.
+
+    Nested dataclass fields take sub-tables; floats accept whole numbers; tuples take lists.
+    Every error names the file, the field and what is allowed.
+    """
     if not isinstance(table, dict):
         raise ParameterError(f"{path}: field '{prefix.rstrip('.')}' must be a table")
     hints = get_type_hints(cls)
@@ -184,7 +190,7 @@ def _build[T](cls: type[T], table: Any, path: Path, prefix: str) -> T:
 
 def _convert(hint: Any, value: Any, path: Path, where: str) -> Any:
     if isinstance(hint, type) and hasattr(hint, "__dataclass_fields__"):
-        return _build(hint, value, path, where + ".")
+        return build_parameters(hint, value, path, where + ".")
     if hint is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     if hint is int and isinstance(value, int) and not isinstance(value, bool):
@@ -271,10 +277,25 @@ class HousingMarketParameters:
 def load_migration_parameters(folder: Path = PARAMETERS_DIR) -> MigrationParameters:
     """Read ``migration.toml``."""
     path = folder / "migration.toml"
-    return _build(MigrationParameters, _read_toml(path), path, "")
+    return build_parameters(MigrationParameters, read_parameter_file(path), path, "")
 
 
 def load_housing_market_parameters(folder: Path = PARAMETERS_DIR) -> HousingMarketParameters:
     """Read ``housing_market.toml``."""
     path = folder / "housing_market.toml"
-    return _build(HousingMarketParameters, _read_toml(path), path, "")
+    return build_parameters(HousingMarketParameters, read_parameter_file(path), path, "")
+
+
+def check_ranges(params: Any, path: Path, ranges: dict[str, tuple[float, float, bool]]) -> None:
+    """Refuse values outside ``ranges``: field -> (lowest, highest, lowest itself allowed).
+
+    Fields are dotted paths into ``params`` (``"developers.build_share_per_year"``).
+    """
+    for where, (low, high, low_allowed) in ranges.items():
+        value: Any = params
+        for name in where.split("."):
+            value = getattr(value, name)
+        if not (value >= low if low_allowed else value > low) or value > high:
+            bound = ">=" if low_allowed else ">"
+            allowed = f"{bound} {low:g}" + (f" and <= {high:g}" if high != float("inf") else "")
+            raise ParameterError(f"{path}: field '{where}' is {value!r}; allowed: {allowed}")

@@ -26,17 +26,23 @@ Parameters are in ``data/parameters/housing_prices.toml``.
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from agents.population import DWELLING_TYPE_NAMES, Dwellings
 from model.bundle import Bundle, BundleError
-from model.parameters import PARAMETERS_DIR, ParameterError, Placement, load_synthesis_parameters
+from model.parameters import (
+    PARAMETERS_DIR,
+    ParameterError,
+    Placement,
+    build_parameters,
+    check_ranges,
+    load_synthesis_parameters,
+    read_parameter_file,
+)
 from model.synthesis.placement import station_access
 from model.world import World
 
@@ -119,18 +125,8 @@ _POSITIVE = (
 def load_housing_price_parameters(folder: Path = PARAMETERS_DIR) -> HousingPriceParameters:
     """Read ``housing_prices.toml``; errors name the file and the field."""
     path = folder / "housing_prices.toml"
-    if not path.is_file():
-        raise ParameterError(f"{path}: parameter file missing")
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise ParameterError(f"{path}: not valid TOML ({error})") from error
-    params = _build(HousingPriceParameters, table, path, "")
-    for where in _POSITIVE:
-        section, name = where.split(".")
-        value = getattr(getattr(params, section), name)
-        if not value > 0:
-            raise ParameterError(f"{path}: field '{where}' is {value!r}; allowed: a number > 0")
+    params = build_parameters(HousingPriceParameters, read_parameter_file(path), path)
+    check_ranges(params, path, {where: (0.0, float("inf"), False) for where in _POSITIVE})
     gradient = params.gradient
     if gradient.centre_decay_km_min > gradient.centre_decay_km_max:
         raise ParameterError(
@@ -138,38 +134,6 @@ def load_housing_price_parameters(folder: Path = PARAMETERS_DIR) -> HousingPrice
             f"allowed: at most gradient.centre_decay_km_max ({gradient.centre_decay_km_max!r})"
         )
     return params
-
-
-def _build(cls: type, table: Any, path: Path, prefix: str) -> Any:
-    """Fill dataclass ``cls`` from a TOML table: tables for dataclass fields, else numbers."""
-    if not isinstance(table, dict):
-        raise ParameterError(f"{path}: field '{prefix.rstrip('.')}' must be a table")
-    members = {field.name: field.type for field in fields(cls)}
-    unknown = sorted(set(table) - set(members))
-    if unknown:
-        raise ParameterError(
-            f"{path}: field '{prefix}{unknown[0]}' is unknown; "
-            f"allowed: {', '.join(sorted(members))}"
-        )
-    values = {}
-    for name in members:
-        where = f"{prefix}{name}"
-        if name not in table:
-            raise ParameterError(f"{path}: field '{where}' missing")
-        value = table[name]
-        nested = _SECTIONS.get(name)
-        if nested is not None:
-            values[name] = _build(nested, value, path, where + ".")
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            if not np.isfinite(value):
-                raise ParameterError(f"{path}: field '{where}' is {value!r}; allowed: float")
-            values[name] = float(value)
-        else:
-            raise ParameterError(f"{path}: field '{where}' is {value!r}; allowed: float")
-    return cls(**values)
-
-
-_SECTIONS: dict[str, type] = {"imputation": PriceImputation, "gradient": PriceGradient}
 
 
 # --- municipal prices per type ----------------------------------------------------------------

@@ -241,7 +241,7 @@ def toml_copy(tmp_path: Path) -> Path:
         (
             "centre_decay_km_min = 1.0",
             "centre_decay_km_min = 0",
-            r"field 'gradient\.centre_decay_km_min' is 0\.0; allowed: a number > 0",
+            r"field 'gradient\.centre_decay_km_min' is 0\.0; allowed: > 0",
         ),
         (
             "centre_decay_km_min = 1.0",
