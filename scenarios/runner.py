@@ -19,6 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from model.bundle import BUNDLE_SCHEMA
@@ -134,6 +135,12 @@ def cell_table(model: RegionModel) -> pd.DataFrame:
     )
     for name, values in model.cell_counts().items():
         table[name] = values
+    dwellings = model.dwellings
+    value = np.bincount(dwellings.cell, dwellings.weight * dwellings.price_nok_per_m2, len(table))
+    stock = np.bincount(dwellings.cell, dwellings.weight, len(table))
+    table["mean_price_nok_per_m2"] = np.divide(
+        value, stock, out=np.full(len(table), np.nan), where=stock > 0
+    )
     return table
 
 
