@@ -3,8 +3,10 @@
 The model owns the world (municipalities and 1 km cells on a Mesa ``OrthogonalMooreGrid``
 with property layers), the synthetic population as column tables, the municipality agents
 and the yearly sub-models. One ``step()`` is one year; the sub-models run in the order of
-the design guide (for now: 1. demography with household formation), then the indicators
-of the next 1 January are recorded.
+the design guide: 1. demography (with household formation), 2. migration, 4. construction,
+5. housing market (with refugee settlement), 10. municipalities renewing their zoning; then
+the indicators of the next 1 January are recorded (11). Steps 3 and 6-9 (firms, commuting,
+mode choice, freight, emissions) are still to come.
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""Housing: dwelling prices of the base year (and, later, the housing market)."""
+"""Housing: base-year dwelling prices, the yearly housing market and housing indicators."""
