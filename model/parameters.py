@@ -195,6 +195,8 @@ def _convert(hint: Any, value: Any, path: Path, where: str) -> Any:
         return float(value)
     if hint is int and isinstance(value, int) and not isinstance(value, bool):
         return value
+    if hint is str and isinstance(value, str):
+        return value
     if getattr(hint, "__origin__", None) is dict and isinstance(value, dict):
         item = hint.__args__[1]
         return {key: _convert(item, v, path, f"{where}.{key}") for key, v in value.items()}
