@@ -180,6 +180,16 @@ BUNDLE_SCHEMA: tuple[FileSpec, ...] = (
         ),
     ),
     FileSpec(
+        "commuting_od.csv",
+        "employed persons by municipality of residence and of work (SSB 03321)",
+        (
+            Column("home_kommunenummer", TEXT, "municipality of residence (4 digits)"),
+            Column("work_kommunenummer", TEXT, "municipality of work (4 digits, or OUT)"),
+            Column("employed_persons", INT, "employed persons commuting on this pair"),
+            Column("year", INT, "year (4th quarter)"),
+        ),
+    ),
+    FileSpec(
         "employment_rate_by_age_sex.csv",
         "employment rates by sex and age group, used as relative propensities",
         (
