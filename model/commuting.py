@@ -28,6 +28,8 @@ from scipy.optimize import minimize
 
 from model.bundle import Bundle
 from model.parameters import PARAMETERS_DIR, build_parameters, check_ranges, read_parameter_file
+from model.transport.skims import Skims
+from model.world import World
 
 M_PER_KM = 1000.0
 
@@ -238,14 +240,41 @@ def build_inputs(
     world = build_world(bundle, codes)
     counts = RegionModel(seed=seed, scale=scale, region=codes, data_dir=bundle.path).cell_counts()
     skims = build_skims(world, bundle, load_transport_parameters(), counts["population"])
+    return inputs_from(world, skims, counts["population"], counts["jobs"], params)
+
+
+def inputs_from(
+    world: World,
+    skims: Skims,
+    population_per_cell: np.ndarray,
+    jobs_per_cell: np.ndarray,
+    params: CommutingParameters,
+) -> CommutingInputs:
+    """Commuting inputs from a model's own world, skims and cell counts."""
     zones = skims.zones
     modes = {mode: skims.matrices[mode] for mode in params.mode_constant_min}
     return CommutingInputs(
         zone_cost_min=generalised_cost_min(modes, params),
         zone_municipality=zones.municipality.astype(np.int64),
-        zone_population=np.bincount(zones.cell_zone, counts["population"], zones.n_zones),
-        zone_jobs=np.bincount(zones.cell_zone, counts["jobs"], zones.n_zones),
+        zone_population=np.bincount(zones.cell_zone, population_per_cell, zones.n_zones),
+        zone_jobs=np.bincount(zones.cell_zone, jobs_per_cell, zones.n_zones),
         centre_distance_km=centre_distance_km(world.centre_easting_m, world.centre_northing_m),
+    )
+
+
+def inside_shares(bundle: Bundle, codes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Shares of each municipality's commuting that stay inside the region.
+
+    Returns the share of employed residents working inside the region and the share of jobs
+    filled by residents of the region (SSB 03321 and 11618, 2022).
+    """
+    _, rows, columns = observed_matrix(bundle, codes)
+    employment = bundle["employment.csv"].set_index("kommunenummer").loc[codes]
+    residents = employment["employed_by_residence"].to_numpy(float)
+    jobs = employment["employed_by_workplace_jobs"].to_numpy(float)
+    return (
+        np.divide(rows, residents, out=np.ones(len(codes)), where=residents > 0),
+        np.divide(columns, jobs, out=np.ones(len(codes)), where=jobs > 0),
     )
 
 

@@ -52,6 +52,8 @@ FLOWS = {
     "dwellings_built": "dwellings",
     "cells_newly_built_up": "cells",
     "dwellings_rezoned": "dwellings",
+    "out_commuters": "persons",
+    "in_commuters": "persons",
 }
 
 

@@ -23,6 +23,13 @@ from agents.municipality import Municipality
 from agents.population import MUNICIPAL_RENTER, NO_ROW, REFUGEE, Dwellings
 from agents.zoning import Zoning, initial_zoning
 from model.bundle import Bundle, load_bundle
+from model.commuting import (
+    gravity,
+    inputs_from,
+    inside_shares,
+    load_commuting_parameters,
+    municipality_cost,
+)
 from model.construction import (
     Construction,
     ConstructionLevers,
@@ -47,6 +54,7 @@ from model.parameters import (
 from model.region import region_codes
 from model.streams import random_stream
 from model.synthesis import Population, synthesize
+from model.transport.skims import Skims, build_skims, load_transport_parameters
 from model.world import World, build_world
 
 OSLO = "0301"
@@ -175,6 +183,8 @@ class RegionModel(mesa.Model):
             self.stream("housing_market"),
         )
         self.refugee_stream = self.stream("refugee_employment")
+        report("building travel-time skims and the commuting model")
+        self._build_commuting(params_folder)
         construction_params = load_construction_parameters(params_folder)
         self.construction_levers = construction_levers or ConstructionLevers()
         self.zoning: Zoning = initial_zoning(
@@ -237,6 +247,7 @@ class RegionModel(mesa.Model):
         )
         market = self.housing_market.step(self.year, persons, households, dwellings, arrivals)
         self._update_refugee_employment()
+        commuting = self._commute()
         rezoned = np.array(
             [
                 municipality.renew_zoning(self.zoning, self.zoning_renewal_share)
@@ -264,6 +275,7 @@ class RegionModel(mesa.Model):
                 "dwellings_built": built.dwellings_built,
                 "cells_newly_built_up": built.cells_newly_built_up,
                 "dwellings_rezoned": rezoned,
+                **commuting,
             },
             FLOWS,
             region={"price_change": market.region_price_change},
@@ -278,6 +290,60 @@ class RegionModel(mesa.Model):
         )
         self.year += 1
         self._record_stocks()
+
+    def _build_commuting(self, params_folder: Path) -> None:
+        """Skims weighted by where people live, and the municipality cost of commuting."""
+        counts = self.cell_counts()
+        self.skims: Skims = build_skims(
+            self.world, self.bundle, load_transport_parameters(params_folder), counts["population"]
+        )
+        self.commuting_params = load_commuting_parameters(params_folder)
+        inputs = inputs_from(
+            self.world, self.skims, counts["population"], counts["jobs"], self.commuting_params
+        )
+        self.commuting_cost_min = municipality_cost(inputs, self.commuting_params)
+        self.resident_inside_share, self.job_inside_share = inside_shares(
+            self.bundle, list(self.world.codes)
+        )
+        self.commuting_od: list[pd.DataFrame] = []
+
+    def _commute(self) -> dict[str, np.ndarray]:
+        """Step 6: commuters between municipalities this year, balanced to residents and jobs.
+
+        Origins are the employed residents who work inside the region (2022 share per
+        municipality), destinations the jobs filled from inside the region, scaled to the
+        same total; the gravity model distributes them by generalised travel time.
+        """
+        stocks = stock_indicators(
+            self.persons, self.households, self.dwellings, self.firms, len(self.municipalities)
+        )
+        origins = stocks["employed"] * self.resident_inside_share
+        destinations = stocks["jobs"] * self.job_inside_share
+        destinations *= origins.sum() / destinations.sum()
+        flows = gravity(origins, destinations, self.commuting_cost_min, self.commuting_params)
+        home, work = np.nonzero(flows > 0)
+        codes = np.asarray(self.world.codes)
+        self.commuting_od.append(
+            pd.DataFrame(
+                {
+                    "year": np.int32(self.year),
+                    "home_kommunenummer": codes[home],
+                    "work_kommunenummer": codes[work],
+                    "persons": np.round(flows[home, work], 3),
+                }
+            )
+        )
+        leaving = flows.sum(axis=1) - np.diag(flows)
+        arriving = flows.sum(axis=0) - np.diag(flows)
+        return {"out_commuters": leaving, "in_commuters": arriving}
+
+    def commuting_table(self) -> pd.DataFrame:
+        """Commuters by home and work municipality and year (long form)."""
+        if not self.commuting_od:
+            return pd.DataFrame(
+                columns=["year", "home_kommunenummer", "work_kommunenummer", "persons"]
+            )
+        return pd.concat(self.commuting_od, ignore_index=True)
 
     def _update_refugee_employment(self) -> None:
         """Refugees' employment follows the ramp by years since arrival, not the churn."""

@@ -118,7 +118,15 @@ def run_scenario(
     }
     run_id = make_run_id(scenario["name"], request.seed, manifest["created_utc"])
     manifest["run_id"] = run_id
-    return write_run(runs_dir, run_id, manifest, {"indicators": indicators, "cells": cells})
+    commuting = model.commuting_table()
+    commuting = commuting[commuting["year"].between(request.start, request.end)]
+    manifest["tables"]["od_commuting"] = len(commuting)
+    tables = {
+        "indicators": indicators,
+        "cells": cells,
+        "od_commuting": commuting.reset_index(drop=True),
+    }
+    return write_run(runs_dir, run_id, manifest, tables)
 
 
 def cell_table(model: RegionModel) -> pd.DataFrame:

@@ -57,6 +57,9 @@ def test_run_writes_manifest_and_long_indicators(tmp_path: Path, capsys):
     base = indicators.query("year == 2024 and kommunenummer == 'region'").set_index("indicator")
     assert base.loc["population", "value"] == pytest.approx(2_328_796)
     assert base.loc["jobs", "value"] == 1_227_151
+    od = pq.read_table(folder / "od_commuting.parquet").to_pandas()
+    assert list(od.columns) == ["year", "home_kommunenummer", "work_kommunenummer", "persons"]
+    assert sorted(od["year"].unique()) == [2024, 2025, 2026]
     out = capsys.readouterr().out
     assert "population" in out and "2,328,796" in out
 
