@@ -54,6 +54,7 @@ from model.parameters import (
 from model.region import region_codes
 from model.streams import random_stream
 from model.synthesis import Population, synthesize
+from model.transport.network import build_rail_network, load_rail_projects, with_projects
 from model.transport.skims import Skims, build_skims, load_transport_parameters
 from model.world import World, build_world
 
@@ -75,6 +76,7 @@ class RegionModel(mesa.Model):
         progress: Callable[[str], None] | None = None,
         settlement: SettlementPolicy | None = None,
         construction_levers: ConstructionLevers | None = None,
+        rail_projects: dict[str, int] | None = None,
     ) -> None:
         """Build the base-year world.
 
@@ -89,6 +91,8 @@ class RegionModel(mesa.Model):
             settlement: refugee numbers and settlement rule (default: ``SettlementPolicy()``).
             construction_levers: densification around stations, multi-core steering, area
                 neutrality (default: none).
+            rail_projects: rail projects to open, name -> opening year (names from
+                ``data/parameters/rail_projects.toml``; default: none).
 
         """
         if not 0.0 < scale <= 1.0:
@@ -184,6 +188,17 @@ class RegionModel(mesa.Model):
         )
         self.refugee_stream = self.stream("refugee_employment")
         report("building travel-time skims and the commuting model")
+        catalogue = load_rail_projects(params_folder)
+        unknown = sorted(set(rail_projects or {}) - set(catalogue))
+        if unknown:
+            raise ValueError(
+                f"rail project '{unknown[0]}' is unknown; allowed: {', '.join(sorted(catalogue))}"
+            )
+        self.rail_projects = {
+            name: (catalogue[name], int(year)) for name, year in (rail_projects or {}).items()
+        }
+        self.transport_params = load_transport_parameters(params_folder)
+        self.base_rail_network = build_rail_network(self.bundle, self.transport_params.rail)
         self._build_commuting(params_folder)
         construction_params = load_construction_parameters(params_folder)
         self.construction_levers = construction_levers or ConstructionLevers()
@@ -289,23 +304,36 @@ class RegionModel(mesa.Model):
             FLOWS,
         )
         self.year += 1
+        if self.open_rail_projects() != self._skims_projects:
+            self._refresh_skims()  # a rail project opens on 1 January of the new year
         self._record_stocks()
 
     def _build_commuting(self, params_folder: Path) -> None:
         """Skims weighted by where people live, and the municipality cost of commuting."""
-        counts = self.cell_counts()
-        self.skims: Skims = build_skims(
-            self.world, self.bundle, load_transport_parameters(params_folder), counts["population"]
-        )
         self.commuting_params = load_commuting_parameters(params_folder)
-        inputs = inputs_from(
-            self.world, self.skims, counts["population"], counts["jobs"], self.commuting_params
-        )
-        self.commuting_cost_min = municipality_cost(inputs, self.commuting_params)
+        self._refresh_skims()
         self.resident_inside_share, self.job_inside_share = inside_shares(
             self.bundle, list(self.world.codes)
         )
         self.commuting_od: list[pd.DataFrame] = []
+
+    def open_rail_projects(self) -> list[str]:
+        """Names of the rail projects open in the current year."""
+        return sorted(name for name, (_, year) in self.rail_projects.items() if year <= self.year)
+
+    def _refresh_skims(self) -> None:
+        """Skims of the network open this year, weighted by where people live now."""
+        projects = [self.rail_projects[name][0] for name in self.open_rail_projects()]
+        network = with_projects(self.base_rail_network, projects)
+        counts = self.cell_counts()
+        self.skims: Skims = build_skims(
+            self.world, self.bundle, self.transport_params, counts["population"], network
+        )
+        inputs = inputs_from(
+            self.world, self.skims, counts["population"], counts["jobs"], self.commuting_params
+        )
+        self.commuting_cost_min = municipality_cost(inputs, self.commuting_params)
+        self._skims_projects = self.open_rail_projects()
 
     def _commute(self) -> dict[str, np.ndarray]:
         """Step 6: commuters between municipalities this year, balanced to residents and jobs.

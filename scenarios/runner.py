@@ -27,6 +27,7 @@ from model.region_model import RegionModel
 from scenarios.scenario import (
     construction_levers,
     load_scenario,
+    rail_projects,
     scenario_hash,
     settlement_policy,
 )
@@ -71,6 +72,7 @@ def run_scenario(
         progress=lambda message: report(message, 0, 0),
         settlement=settlement_policy(scenario),
         construction_levers=construction_levers(scenario),
+        rail_projects=rail_projects(scenario),
     )
     base_year = model.year
     if not base_year <= request.start <= request.end:

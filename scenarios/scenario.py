@@ -7,6 +7,8 @@ Levers so far (each table optional; a missing lever keeps the baseline's value):
 * ``[settlement]``: ``rule`` (dispersed | concentrated | quotas),
   ``refugee_households_per_year`` (households per year, >= 0), ``quotas`` (a table of
   municipality number = households per year, for the rule ``quotas``);
+* ``[rail]``: ``<project> = <opening year>`` (2024-2050) for a project of
+  ``data/parameters/rail_projects.toml`` (so far: ``ringeriksbanen``);
 * ``[construction]``: ``station_densification_radius_km`` (km, > 0),
   ``station_densification_extra_dwellings_per_cell`` (dwellings per km² of land, >= 0),
   ``multi_core_towns`` (list of municipality numbers), ``multi_core_share`` (0-1),
@@ -26,6 +28,7 @@ from typing import Any
 
 from model.construction import ConstructionLevers
 from model.migration import SettlementPolicy
+from model.transport.network import load_rail_projects
 
 LIBRARY_DIR = Path(__file__).resolve().parent / "library"
 ALLOWED_FIELDS = {
@@ -34,6 +37,7 @@ ALLOWED_FIELDS = {
     "description": dict,
     "settlement": dict,
     "construction": dict,
+    "rail": dict,
 }
 SETTLEMENT_LEVERS = {
     "rule": str,
@@ -103,6 +107,7 @@ def load_scenario(name_or_path: str) -> dict[str, Any]:
         construction_levers(scenario)
     except ValueError as error:
         raise ScenarioError(f"{path}: {error}") from error
+    _check_rail(path, scenario.get("rail", {}))
     return scenario
 
 
@@ -116,6 +121,25 @@ def _check_levers(path: Path, table: str, values: dict[str, Any], levers: dict) 
         if isinstance(value, bool) or not isinstance(value, kinds):
             allowed = " or ".join(kind.__name__ for kind in kinds)
             raise ScenarioError(f"{path}: field '{table}.{lever}' is {value!r}; allowed: {allowed}")
+
+
+def _check_rail(path: Path, rail: dict[str, Any]) -> None:
+    catalogue = load_rail_projects()
+    for project, year in rail.items():
+        if project not in catalogue:
+            raise ScenarioError(
+                f"{path}: field 'rail.{project}' is unknown; allowed: {', '.join(catalogue)}"
+            )
+        if isinstance(year, bool) or not isinstance(year, int) or not 2024 <= year <= 2050:
+            raise ScenarioError(
+                f"{path}: field 'rail.{project}' is {year!r}; allowed: an opening year "
+                "from 2024 to 2050"
+            )
+
+
+def rail_projects(scenario: dict[str, Any]) -> dict[str, int]:
+    """The rail projects a scenario opens, name -> opening year."""
+    return dict(scenario.get("rail", {}))
 
 
 def settlement_policy(scenario: dict[str, Any]) -> SettlementPolicy:

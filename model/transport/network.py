@@ -347,3 +347,39 @@ def rail_route(network: RailNetwork, origin: str, destination: str) -> RailRoute
     visited = [network.station_names[s] for s in stations]
     unique = tuple(name for k, name in enumerate(visited) if k == 0 or name != visited[k - 1])
     return RailRoute(unique, tuple(legs), in_vehicle, transfers)
+
+
+@dataclass(frozen=True)
+class RailProject:
+    """A rail project: edges it adds or speeds up, the line they belong to."""
+
+    title: str
+    line: str
+    through_running_with: tuple[str, ...]
+    edge_time_min: dict[str, float]  # "Station A|Station B" -> minutes
+    extra_departures_24h: dict[str, float]  # station -> departures added per 24 h
+
+
+def load_rail_projects(folder: Path = PARAMETERS_DIR) -> dict[str, RailProject]:
+    """The catalogue of rail projects (``rail_projects.toml``), by name."""
+    path = Path(folder) / "rail_projects.toml"
+    table = read_parameter_file(path)
+    return {
+        name: build_parameters(RailProject, entry, path, f"{name}.")
+        for name, entry in table.items()
+    }
+
+
+def with_projects(network: RailNetwork, projects: list[RailProject]) -> RailNetwork:
+    """The network with the given projects opened."""
+    for project in projects:
+        edges = {}
+        for pair, minutes in project.edge_time_min.items():
+            a, _, b = pair.partition("|")
+            edges[(a, b)] = minutes
+        network = with_edge_times(network, edges, project.line, project.through_running_with)
+        departures = network.station_departures_24h.copy()
+        for station, extra in project.extra_departures_24h.items():
+            departures[network.station_index(station)] += extra
+        network = replace(network, station_departures_24h=departures)
+    return network

@@ -106,8 +106,8 @@ def test_bad_input_gives_one_line_error_and_writes_nothing(tmp_path: Path, capsy
 
 def test_invalid_scenario_file_is_refused_with_the_field(tmp_path: Path):
     path = tmp_path / "bad.toml"
-    path.write_text('name = "x"\nrail = 3\n')
-    with pytest.raises(ScenarioError, match=r"bad\.toml: field 'rail' is unknown"):
+    path.write_text('name = "x"\nrailway = 3\n')
+    with pytest.raises(ScenarioError, match=r"bad\.toml: field 'railway' is unknown"):
         load_scenario(str(path))
 
 
@@ -194,3 +194,17 @@ def test_every_library_scenario_runs_a_short_horizon(tmp_path: Path, name: str):
     run = run_scenario(RunRequest(scenario=name, scale=0.01, end=2025), tmp_path)
     assert run.manifest["scenario"] == load_scenario(name)
     assert len(run.table("indicators")) > 0
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('name = "x"\n[rail]\nrikstunnelen = 2030\n', "field 'rail.rikstunnelen' is unknown"),
+        ('name = "x"\n[rail]\nringeriksbanen = 2070\n', "opening year from 2024 to 2050"),
+    ],
+)
+def test_bad_rail_levers_are_refused(tmp_path: Path, text: str, message: str):
+    path = tmp_path / "rail.toml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario(str(path))
