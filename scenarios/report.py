@@ -41,6 +41,18 @@ def _raster(cells: pd.DataFrame, year: int, column: str) -> tuple[np.ndarray, ..
     return raster, easting_km, northing_km
 
 
+def _map_layout(figure: go.Figure, title: str) -> go.Figure:
+    """The layout every grid map shares: km axes in EPSG:25833, equal aspect."""
+    figure.update_layout(
+        title=title,
+        xaxis_title="easting, km (EPSG:25833)",
+        yaxis_title="northing, km",
+        yaxis_scaleanchor="x",
+        height=750,
+    )
+    return figure
+
+
 def price_map(cells: pd.DataFrame, year: int) -> go.Figure:
     """Mean dwelling price per m² on the 1 km grid in ``year`` (2024 NOK)."""
     price, easting_km, northing_km = _raster(cells, year, "mean_price_nok_per_m2")
@@ -54,14 +66,7 @@ def price_map(cells: pd.DataFrame, year: int) -> go.Figure:
             hovertemplate="E %{x} km, N %{y} km<br>%{z:,.0f} NOK/m²<extra></extra>",
         )
     )
-    figure.update_layout(
-        title=f"Dwelling prices, 1 January {year} (mean per 1 km cell)",
-        xaxis_title="easting, km (EPSG:25833)",
-        yaxis_title="northing, km",
-        yaxis_scaleanchor="x",
-        height=750,
-    )
-    return figure
+    return _map_layout(figure, f"Dwelling prices, 1 January {year} (mean per 1 km cell)")
 
 
 def population_map(cells: pd.DataFrame, year: int) -> go.Figure:
@@ -85,14 +90,7 @@ def population_map(cells: pd.DataFrame, year: int) -> go.Figure:
             hovertemplate="E %{x} km, N %{y} km<br>%{customdata:,.0f} persons<extra></extra>",
         )
     )
-    figure.update_layout(
-        title=f"Where people live, 1 January {year} (1 km cells)",
-        xaxis_title="easting, km (EPSG:25833)",
-        yaxis_title="northing, km",
-        yaxis_scaleanchor="x",
-        height=750,
-    )
-    return figure
+    return _map_layout(figure, f"Where people live, 1 January {year} (1 km cells)")
 
 
 def region_series(indicators: pd.DataFrame) -> go.Figure:
