@@ -116,6 +116,16 @@ def household_sizes(persons: Persons, n_households: int) -> np.ndarray:
     return np.bincount(persons.household, minlength=n_households)
 
 
+def consumption_units(persons: Persons, size: np.ndarray) -> np.ndarray:
+    """EU-scale consumption units of each household.
+
+    1 for the first person aged 14+, 0.5 for each other person aged 14+, 0.3 for each child
+    under 14; ``size`` is the number of members of each household.
+    """
+    adults = np.bincount(persons.household, persons.age_years >= 14, len(size))
+    return 1.0 + 0.5 * np.maximum(adults - 1, 0) + 0.3 * (size - adults)
+
+
 def oldest_member_age(persons: Persons, n_households: int) -> np.ndarray:
     """Age of the oldest member of each household (the household's reference person)."""
     oldest = np.full(n_households, -1, dtype=np.int16)

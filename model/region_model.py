@@ -20,7 +20,7 @@ import pandas as pd
 from mesa.discrete_space import OrthogonalMooreGrid
 
 from agents.municipality import Municipality
-from agents.population import MUNICIPAL_RENTER, NO_ROW, REFUGEE, Dwellings
+from agents.population import MUNICIPAL_RENTER, NO_ROW, REFUGEE
 from agents.zoning import Zoning, initial_zoning
 from model.bundle import Bundle, load_bundle
 from model.commuting import (
@@ -38,7 +38,7 @@ from model.construction import (
 )
 from model.demography import Demography, DemographyRates, employment_factors
 from model.household_formation import HouseholdFormation
-from model.housing.indicators import HOUSING_STOCKS, housing_indicators
+from model.housing.indicators import HOUSING_STOCKS, housing_indicators, vacancy_rate
 from model.housing.market import HousingMarket, accessibility
 from model.housing.prices import base_dwelling_prices, load_housing_price_parameters
 from model.indicators import FLOWS, STOCKS, IndicatorLog, stock_indicators
@@ -342,11 +342,14 @@ class RegionModel(mesa.Model):
         municipality), destinations the jobs filled from inside the region, scaled to the
         same total; the gravity model distributes them by generalised travel time.
         """
-        stocks = stock_indicators(
-            self.persons, self.households, self.dwellings, self.firms, len(self.municipalities)
-        )
-        origins = stocks["employed"] * self.resident_inside_share
-        destinations = stocks["jobs"] * self.job_inside_share
+        n = len(self.municipalities)
+        persons, households = self.persons, self.households
+        employed = persons.employed
+        home = households.municipality[persons.household[employed]]
+        weight = households.weight[persons.household[employed]]
+        origins = np.bincount(home, weight, n) * self.resident_inside_share
+        jobs = np.bincount(self.firms.municipality, self.firms.jobs, n).astype(float)
+        destinations = jobs * self.job_inside_share
         destinations *= origins.sum() / destinations.sum()
         flows = gravity(origins, destinations, self.commuting_cost_min, self.commuting_params)
         home, work = np.nonzero(flows > 0)
@@ -488,14 +491,6 @@ def municipal_projection(bundle: Bundle, codes: list[str]) -> dict[int, np.ndarr
         index="year", columns="kommunenummer", values="population_projected_mmmm"
     ).reindex(columns=codes)
     return {int(year): row.to_numpy(float) for year, row in table.iterrows()}
-
-
-def vacancy_rate(dwellings: Dwellings, n_municipalities: int) -> np.ndarray:
-    """Share of each municipality's dwellings that stand vacant."""
-    vacant = dwellings.household == NO_ROW
-    stock = np.bincount(dwellings.municipality, dwellings.weight, n_municipalities)
-    empty = np.bincount(dwellings.municipality[vacant], dwellings.weight[vacant], n_municipalities)
-    return np.divide(empty, stock, out=np.zeros(n_municipalities), where=stock > 0)
 
 
 def _establishment_sizes(folder: Path) -> pd.DataFrame:

@@ -20,7 +20,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.population import NO_ROW, REFUGEE, Dwellings, Households, Persons, household_sizes
+from agents.population import (
+    NO_ROW,
+    REFUGEE,
+    Dwellings,
+    Households,
+    Persons,
+    consumption_units,
+    household_sizes,
+)
 
 M2_PER_ROOM = 25.0
 LOW_INCOME_SHARE_OF_MEDIAN = 0.6
@@ -83,11 +91,17 @@ def housing_indicators(
     return per_municipality, region
 
 
+def vacancy_rate(dwellings: Dwellings, n_municipalities: int) -> np.ndarray:
+    """Share of each municipality's dwellings that stand vacant (weighted)."""
+    vacant = dwellings.household == NO_ROW
+    stock = np.bincount(dwellings.municipality, dwellings.weight, n_municipalities)
+    empty = np.bincount(dwellings.municipality[vacant], dwellings.weight[vacant], n_municipalities)
+    return _ratio(empty, stock)
+
+
 def low_income(persons: Persons, households: Households, size: np.ndarray) -> np.ndarray:
     """Households below 60 % of the regional median income per consumption unit."""
-    adults = np.bincount(persons.household, persons.age_years >= 14, len(households))
-    units = 1.0 + 0.5 * np.maximum(adults - 1, 0) + 0.3 * (size - adults)
-    per_unit = households.income_nok / units
+    per_unit = households.income_nok / consumption_units(persons, size)
     order = np.argsort(per_unit)
     person_weight = (households.weight * size)[order]
     median = per_unit[order][np.searchsorted(np.cumsum(person_weight), person_weight.sum() / 2)]

@@ -50,7 +50,7 @@ from agents.population import (
     random_vacancies,
     remove_households,
 )
-from model.housing.indicators import M2_PER_ROOM, low_income
+from model.housing.indicators import M2_PER_ROOM, low_income, vacancy_rate
 from model.migration import Arrivals, SettlementPolicy
 from model.parameters import HousingMarketParameters, MigrationParameters
 from model.synthesis.placement import station_access
@@ -387,12 +387,8 @@ class HousingMarket:
     ) -> np.ndarray:
         prices = self.params.prices
         n_municipalities = self.world.n_municipalities
-        vacant = dwellings.household == NO_ROW
         stock = np.bincount(dwellings.municipality, dwellings.weight, n_municipalities)
-        empty = np.bincount(
-            dwellings.municipality[vacant], dwellings.weight[vacant], n_municipalities
-        )
-        vacancy = np.divide(empty, stock, out=np.zeros(n_municipalities), where=stock > 0)
+        vacancy = vacancy_rate(dwellings, n_municipalities)
         municipal = prices.vacancy_response * (self.base_vacancy - vacancy)
         weight = float(dwellings.weight.mean())
         pressure = np.log((demand / weight + 1.0) / (vacant_before + 1.0))

@@ -22,6 +22,7 @@ from agents.population import (
     Firms,
     Households,
     Persons,
+    consumption_units,
     household_sizes,
     oldest_member_age,
 )
@@ -119,11 +120,9 @@ def synthesize(
         params.tenure,
         stream("synthesis.tenure"),
     )
-    adults_14 = np.bincount(person_household, weights=age >= 14, minlength=n_households)
-    consumption_units = 1.0 + 0.5 * np.maximum(adults_14 - 1, 0) + 0.3 * (size - adults_14)
     assign_municipal_rental(
         tenure,
-        income / consumption_units,
+        income / consumption_units(persons, size),
         household_municipality,
         household_dwelling,
         dwellings,
