@@ -73,6 +73,14 @@ class Persons(_Columns):
     sex: np.ndarray  # int8, FEMALE or MALE
     household: np.ndarray  # int32, row in Households
     employed: np.ndarray  # bool
+    # int32, row in Firms of the person's workplace this year; NO_ROW when not employed or
+    # working outside the region. Redrawn by the commuting step every year.
+    work_firm: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        """Persons made without a workplace get NO_ROW."""
+        if self.work_firm is None:
+            self.work_firm = np.full(len(self.age_years), NO_ROW, dtype=np.int32)
 
 
 @dataclass
@@ -109,6 +117,7 @@ class Firms(_Columns):
     municipality: np.ndarray  # int16
     cell: np.ndarray  # int32
     jobs: np.ndarray  # int32, jobs at the establishment (full-population units)
+    sector: np.ndarray  # int8, row of data/parameters/job_sectors.csv
 
 
 def household_sizes(persons: Persons, n_households: int) -> np.ndarray:

@@ -190,6 +190,20 @@ BUNDLE_SCHEMA: tuple[FileSpec, ...] = (
         ),
     ),
     FileSpec(
+        "travel_mode_shares.csv",
+        "mode shares of trips from travel surveys (RVU, Ruter); mode-choice calibration",
+        (
+            Column("geography", TEXT, "area the share describes"),
+            Column("survey", TEXT, "survey or report"),
+            Column("year", TEXT, "survey year or years"),
+            Column("population_or_trip_type", TEXT, "trips or persons counted"),
+            Column("metric", TEXT, "what the value measures"),
+            Column("value_pct", PCT, "value in per cent"),
+            Column("note", TEXT, "remark from the source", missing_allowed=True),
+            Column("source_url", TEXT, "page the value was read from"),
+        ),
+    ),
+    FileSpec(
         "employment_rate_by_age_sex.csv",
         "employment rates by sex and age group, used as relative propensities",
         (

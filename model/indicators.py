@@ -54,6 +54,21 @@ FLOWS = {
     "dwellings_rezoned": "dwellings",
     "out_commuters": "persons",
     "in_commuters": "persons",
+    "jobs_created": "jobs",
+    "jobs_lost": "jobs",
+    "firms_opened": "establishments",
+    "firms_closed": "establishments",
+    "commute_trips_car": "trips",
+    "commute_trips_pt": "trips",
+    "commute_trips_rail": "trips",
+    "commute_trips_bike": "trips",
+    "commute_trips_walk": "trips",
+    "commute_person_km_car": "person_km",
+    "commute_person_km_pt": "person_km",
+    "commute_person_km_bike": "person_km",
+    "commute_person_km_walk": "person_km",
+    "commute_car_vehicle_km": "vehicle_km",
+    "car_vehicle_km_index": "ratio_to_first_year",
 }
 
 

@@ -4,9 +4,11 @@ The model owns the world (municipalities and 1 km cells on a Mesa ``OrthogonalMo
 with property layers), the synthetic population as column tables, the municipality agents
 and the yearly sub-models. One ``step()`` is one year; the sub-models run in the order of
 the design guide: 1. demography (with household formation), 2. migration, 4. construction,
-5. housing market (with refugee settlement), 10. municipalities renewing their zoning; then
-the indicators of the next 1 January are recorded (11). Steps 3 and 6-9 (firms, commuting,
-mode choice, freight, emissions) are still to come.
+5. housing market (with refugee settlement), 3. jobs by sector and new establishments
+(after the year's moves, so jobs follow the labour supply), 6-7. commuting: workplaces for
+every employed person and the commute mode choice (``model.travel``), 10. municipalities
+renewing their zoning; then the indicators of the next 1 January are recorded (11), and a
+rail project opening that year changes the skims. Freight and emissions (8-9) are to come.
 """
 
 from __future__ import annotations
@@ -23,13 +25,6 @@ from agents.municipality import Municipality
 from agents.population import MUNICIPAL_RENTER, NO_ROW, REFUGEE
 from agents.zoning import Zoning, initial_zoning
 from model.bundle import Bundle, load_bundle
-from model.commuting import (
-    gravity,
-    inputs_from,
-    inside_shares,
-    load_commuting_parameters,
-    municipality_cost,
-)
 from model.construction import (
     Construction,
     ConstructionLevers,
@@ -42,7 +37,10 @@ from model.housing.indicators import HOUSING_STOCKS, housing_indicators, vacancy
 from model.housing.market import HousingMarket, accessibility
 from model.housing.prices import base_dwelling_prices, load_housing_price_parameters
 from model.indicators import FLOWS, STOCKS, IndicatorLog, stock_indicators
+from model.jobs import jobs_by_sector, load_job_parameters, relative_trends, sector_targets
+from model.jobs import step as grow_jobs
 from model.migration import Migration, SettlementPolicy, refugee_employment
+from model.mode_choice import TransportLevers
 from model.parameters import (
     PARAMETERS_DIR,
     ParameterError,
@@ -54,8 +52,9 @@ from model.parameters import (
 from model.region import region_codes
 from model.streams import random_stream
 from model.synthesis import Population, synthesize
-from model.transport.network import build_rail_network, load_rail_projects, with_projects
-from model.transport.skims import Skims, build_skims, load_transport_parameters
+from model.synthesis.firms import load_job_sectors
+from model.transport.network import load_rail_projects
+from model.travel import Travel
 from model.world import World, build_world
 
 OSLO = "0301"
@@ -77,6 +76,7 @@ class RegionModel(mesa.Model):
         settlement: SettlementPolicy | None = None,
         construction_levers: ConstructionLevers | None = None,
         rail_projects: dict[str, int] | None = None,
+        transport_levers: TransportLevers | None = None,
     ) -> None:
         """Build the base-year world.
 
@@ -93,6 +93,8 @@ class RegionModel(mesa.Model):
                 neutrality (default: none).
             rail_projects: rail projects to open, name -> opening year (names from
                 ``data/parameters/rail_projects.toml``; default: none).
+            transport_levers: road pricing, public transport fare and frequency, remote
+                work (default: the values of ``data/parameters/mode_choice.toml``).
 
         """
         if not 0.0 < scale <= 1.0:
@@ -142,6 +144,7 @@ class RegionModel(mesa.Model):
             synthesis_params,
             self.stream,
             _establishment_sizes(params_folder),
+            job_sectors=load_job_sectors(params_folder),
         )
         rates = DemographyRates.from_bundle(self.bundle)
         demography_params = load_demography_parameters(params_folder)
@@ -194,12 +197,21 @@ class RegionModel(mesa.Model):
             raise ValueError(
                 f"rail project '{unknown[0]}' is unknown; allowed: {', '.join(sorted(catalogue))}"
             )
-        self.rail_projects = {
-            name: (catalogue[name], int(year)) for name, year in (rail_projects or {}).items()
-        }
-        self.transport_params = load_transport_parameters(params_folder)
-        self.base_rail_network = build_rail_network(self.bundle, self.transport_params.rail)
-        self._build_commuting(params_folder)
+        self.travel = Travel(
+            self.world,
+            self.bundle,
+            params_folder,
+            {name: (catalogue[name], int(year)) for name, year in (rail_projects or {}).items()},
+            transport_levers or TransportLevers(),
+            self.stream("commuting"),
+        )
+        counts = self.cell_counts()
+        self.travel.refresh(self.year, counts["population"], counts["jobs"])
+        self.job_sectors = load_job_sectors(params_folder)
+        self.job_params = load_job_parameters(params_folder)
+        self.establishment_sizes = _establishment_sizes(params_folder)
+        self.jobs_stream = self.stream("jobs")
+        self.jobs_per_employed = self.firms.jobs.sum() / self._employed_residents()
         construction_params = load_construction_parameters(params_folder)
         self.construction_levers = construction_levers or ConstructionLevers()
         self.zoning: Zoning = initial_zoning(
@@ -262,7 +274,10 @@ class RegionModel(mesa.Model):
         )
         market = self.housing_market.step(self.year, persons, households, dwellings, arrivals)
         self._update_refugee_employment()
-        commuting = self._commute()
+        jobs = self._grow_jobs()
+        commuting, commuting_region = self.travel.step(
+            self.year, persons, households, dwellings, self.firms
+        )
         rezoned = np.array(
             [
                 municipality.renew_zoning(self.zoning, self.zoning_renewal_share)
@@ -290,10 +305,11 @@ class RegionModel(mesa.Model):
                 "dwellings_built": built.dwellings_built,
                 "cells_newly_built_up": built.cells_newly_built_up,
                 "dwellings_rezoned": rezoned,
+                **jobs,
                 **commuting,
             },
             FLOWS,
-            region={"price_change": market.region_price_change},
+            region={"price_change": market.region_price_change, **commuting_region},
         )
         self.indicators.add_region(
             self.year,
@@ -304,77 +320,50 @@ class RegionModel(mesa.Model):
             FLOWS,
         )
         self.year += 1
-        if self.open_rail_projects() != self._skims_projects:
-            self._refresh_skims()  # a rail project opens on 1 January of the new year
+        counts = self.cell_counts()  # a rail project opens on 1 January of the new year
+        self.travel.refresh(self.year, counts["population"], counts["jobs"])
         self._record_stocks()
 
-    def _build_commuting(self, params_folder: Path) -> None:
-        """Skims weighted by where people live, and the municipality cost of commuting."""
-        self.commuting_params = load_commuting_parameters(params_folder)
-        self._refresh_skims()
-        self.resident_inside_share, self.job_inside_share = inside_shares(
-            self.bundle, list(self.world.codes)
-        )
-        self.commuting_od: list[pd.DataFrame] = []
-
-    def open_rail_projects(self) -> list[str]:
-        """Names of the rail projects open in the current year."""
-        return sorted(name for name, (_, year) in self.rail_projects.items() if year <= self.year)
-
-    def _refresh_skims(self) -> None:
-        """Skims of the network open this year, weighted by where people live now."""
-        projects = [self.rail_projects[name][0] for name in self.open_rail_projects()]
-        network = with_projects(self.base_rail_network, projects)
-        counts = self.cell_counts()
-        self.skims: Skims = build_skims(
-            self.world, self.bundle, self.transport_params, counts["population"], network
-        )
-        inputs = inputs_from(
-            self.world, self.skims, counts["population"], counts["jobs"], self.commuting_params
-        )
-        self.commuting_cost_min = municipality_cost(inputs, self.commuting_params)
-        self._skims_projects = self.open_rail_projects()
-
-    def _commute(self) -> dict[str, np.ndarray]:
-        """Step 6: commuters between municipalities this year, balanced to residents and jobs.
-
-        Origins are the employed residents who work inside the region (2022 share per
-        municipality), destinations the jobs filled from inside the region, scaled to the
-        same total; the gravity model distributes them by generalised travel time.
-        """
-        n = len(self.municipalities)
-        persons, households = self.persons, self.households
-        employed = persons.employed
-        home = households.municipality[persons.household[employed]]
-        weight = households.weight[persons.household[employed]]
-        origins = np.bincount(home, weight, n) * self.resident_inside_share
-        jobs = np.bincount(self.firms.municipality, self.firms.jobs, n).astype(float)
-        destinations = jobs * self.job_inside_share
-        destinations *= origins.sum() / destinations.sum()
-        flows = gravity(origins, destinations, self.commuting_cost_min, self.commuting_params)
-        home, work = np.nonzero(flows > 0)
-        codes = np.asarray(self.world.codes)
-        self.commuting_od.append(
-            pd.DataFrame(
-                {
-                    "year": np.int32(self.year),
-                    "home_kommunenummer": codes[home],
-                    "work_kommunenummer": codes[work],
-                    "persons": np.round(flows[home, work], 3),
-                }
-            )
-        )
-        leaving = flows.sum(axis=1) - np.diag(flows)
-        arriving = flows.sum(axis=0) - np.diag(flows)
-        return {"out_commuters": leaving, "in_commuters": arriving}
-
     def commuting_table(self) -> pd.DataFrame:
-        """Commuters by home and work municipality and year (long form)."""
-        if not self.commuting_od:
-            return pd.DataFrame(
-                columns=["year", "home_kommunenummer", "work_kommunenummer", "persons"]
-            )
-        return pd.concat(self.commuting_od, ignore_index=True)
+        """Commuters by home and work municipality and year (long form, with main modes)."""
+        return self.travel.od_table()
+
+    def _employed_residents(self) -> float:
+        """Employed residents of the region, full-population units."""
+        persons, households = self.persons, self.households
+        return float(households.weight[persons.household[persons.employed]].sum())
+
+    def _grow_jobs(self) -> dict[str, np.ndarray]:
+        """Step 3: jobs follow the labour supply, split by sector trends, located by firms.
+
+        The region's jobs keep the base year's ratio to employed residents; each sector's
+        share moves with its national trend (``model.jobs``); new establishments choose cells
+        by labour accessibility and agglomeration among settled cells.
+        """
+        target = int(round(self.jobs_per_employed * self._employed_residents()))
+        sectors = len(self.job_sectors.codes)
+        targets = sector_targets(
+            jobs_by_sector(self.firms, sectors),
+            target,
+            relative_trends(self.job_sectors, self.job_params),
+        )
+        counts = self.cell_counts()
+        flows = grow_jobs(
+            self.firms,
+            targets,
+            self.travel.labour_access_per_cell(counts["population"]),
+            self.zoning.built_up | (counts["jobs"] > 0),
+            self.world,
+            self.establishment_sizes,
+            self.jobs_stream,
+            self.job_params,
+        )
+        return {
+            "jobs_created": flows.jobs_created.astype(float),
+            "jobs_lost": flows.jobs_lost.astype(float),
+            "firms_opened": flows.firms_opened.astype(float),
+            "firms_closed": flows.firms_closed.astype(float),
+        }
 
     def _update_refugee_employment(self) -> None:
         """Refugees' employment follows the ramp by years since arrival, not the churn."""

@@ -30,6 +30,7 @@ from scenarios.scenario import (
     rail_projects,
     scenario_hash,
     settlement_policy,
+    transport_levers,
 )
 from scenarios.store import StoredRun, write_run
 
@@ -73,6 +74,7 @@ def run_scenario(
         settlement=settlement_policy(scenario),
         construction_levers=construction_levers(scenario),
         rail_projects=rail_projects(scenario),
+        transport_levers=transport_levers(scenario),
     )
     base_year = model.year
     if not base_year <= request.start <= request.end:

@@ -12,7 +12,12 @@ Levers so far (each table optional; a missing lever keeps the baseline's value):
 * ``[construction]``: ``station_densification_radius_km`` (km, > 0),
   ``station_densification_extra_dwellings_per_cell`` (dwellings per km² of land, >= 0),
   ``multi_core_towns`` (list of municipality numbers), ``multi_core_share`` (0-1),
-  ``area_neutrality_max_new_cells_per_year`` (cells per year, >= 0).
+  ``area_neutrality_max_new_cells_per_year`` (cells per year, >= 0);
+* ``[transport]``: ``road_price_nok_per_km`` (NOK per car km, 0-20, default 0),
+  ``toll_ring_nok_per_passage`` (NOK, 0-500, default in ``mode_choice.toml``),
+  ``pt_fare_factor`` (times today's fares, 0-5, default 1), ``pt_frequency_factor`` (times
+  today's departures, 0.25-4, default 1), ``remote_work_share`` (share of working days at
+  home, 0-0.9, default in ``mode_choice.toml``).
 
 A wrong type, an out-of-range value or an unknown lever is refused with the file, the field
 and what is allowed. ``extends`` and the full lever catalogue come with the scenario issue.
@@ -28,6 +33,7 @@ from typing import Any
 
 from model.construction import ConstructionLevers
 from model.migration import SettlementPolicy
+from model.mode_choice import TransportLevers, check_levers
 from model.transport.network import load_rail_projects
 
 LIBRARY_DIR = Path(__file__).resolve().parent / "library"
@@ -38,6 +44,7 @@ ALLOWED_FIELDS = {
     "settlement": dict,
     "construction": dict,
     "rail": dict,
+    "transport": dict,
 }
 SETTLEMENT_LEVERS = {
     "rule": str,
@@ -50,6 +57,13 @@ CONSTRUCTION_LEVERS = {
     "multi_core_towns": list,
     "multi_core_share": (int, float),
     "area_neutrality_max_new_cells_per_year": int,
+}
+TRANSPORT_LEVERS = {
+    "road_price_nok_per_km": (int, float),
+    "toll_ring_nok_per_passage": (int, float),
+    "pt_fare_factor": (int, float),
+    "pt_frequency_factor": (int, float),
+    "remote_work_share": (int, float),
 }
 LANGUAGES = ("nb", "en")
 
@@ -100,12 +114,19 @@ def load_scenario(name_or_path: str) -> dict[str, Any]:
                     f"{path}: field '{field}.{language}' is {text!r}; allowed: text in "
                     f"{' or '.join(LANGUAGES)}"
                 )
-    for table, levers in (("settlement", SETTLEMENT_LEVERS), ("construction", CONSTRUCTION_LEVERS)):
+    for table, levers in (
+        ("settlement", SETTLEMENT_LEVERS),
+        ("construction", CONSTRUCTION_LEVERS),
+        ("transport", TRANSPORT_LEVERS),
+    ):
         _check_levers(path, table, scenario.get(table, {}), levers)
     try:
         settlement_policy(scenario)
         construction_levers(scenario)
+        check_levers(transport_levers(scenario), str(path))
     except ValueError as error:
+        if str(error).startswith(str(path)):
+            raise ScenarioError(str(error)) from error
         raise ScenarioError(f"{path}: {error}") from error
     _check_rail(path, scenario.get("rail", {}))
     return scenario
@@ -147,6 +168,11 @@ def settlement_policy(scenario: dict[str, Any]) -> SettlementPolicy:
     table = dict(scenario.get("settlement", {}))
     table["quotas"] = {str(k): float(v) for k, v in table.get("quotas", {}).items()}
     return SettlementPolicy(**table)
+
+
+def transport_levers(scenario: dict[str, Any]) -> TransportLevers:
+    """Road pricing, public transport fare and frequency, remote work (defaults where not set)."""
+    return TransportLevers(**{k: float(v) for k, v in scenario.get("transport", {}).items()})
 
 
 def construction_levers(scenario: dict[str, Any]) -> ConstructionLevers:

@@ -35,7 +35,7 @@ from model.synthesis.attributes import (
     household_income_nok,
 )
 from model.synthesis.dwellings import build_dwellings
-from model.synthesis.firms import build_firms
+from model.synthesis.firms import JobSectors, build_firms, load_job_sectors
 from model.synthesis.households import form_households, persons_per_household
 from model.synthesis.placement import dwelling_cell_weights, firm_cell_weights
 from model.world import World
@@ -64,8 +64,13 @@ def synthesize(
     params: SynthesisParameters,
     stream: Callable[[str], np.random.Generator],
     establishment_sizes: pd.DataFrame,
+    job_sectors: JobSectors | None = None,
 ) -> Population:
-    """Build the base-year population of ``world`` from ``bundle`` at ``scale``."""
+    """Build the base-year population of ``world`` from ``bundle`` at ``scale``.
+
+    ``job_sectors`` gives the national sector mix of the firms (default: read from
+    ``data/parameters/job_sectors.csv``).
+    """
     targets, size_fit = municipal_targets(bundle, list(world.codes))
     age, sex, person_municipality, sampled = sample_persons(
         age_sex_counts(bundle, list(world.codes)), scale, stream("synthesis.persons")
@@ -138,11 +143,14 @@ def synthesize(
         origin=np.zeros(n_households, dtype=np.int8),
         arrival_year=np.zeros(n_households, dtype=np.int16),
     )
+    if job_sectors is None:
+        job_sectors = load_job_sectors()
     firms = build_firms(
         [world.cells_of(m) for m in range(world.n_municipalities)],
         firm_cell_weights(world, population, params.placement, params.firms),
         targets["jobs"].to_numpy(np.int64),
         establishment_sizes,
+        job_sectors.share,
         stream("synthesis.firms"),
     )
     return Population(persons, households, dwellings, firms, targets, income_level, size_fit)

@@ -29,6 +29,7 @@ from model.bundle import Bundle
 from model.geo import lonlat_to_utm33
 from model.parameters import (
     PARAMETERS_DIR,
+    ParameterError,
     build_parameters,
     check_ranges,
     read_parameter_file,
@@ -351,34 +352,124 @@ def rail_route(network: RailNetwork, origin: str, destination: str) -> RailRoute
 
 @dataclass(frozen=True)
 class RailProject:
-    """A rail project: edges it adds or speeds up, the line they belong to."""
+    """A rail project: what it changes on the network from its opening year.
+
+    Only ``title`` is required in ``rail_projects.toml``; an absent effect changes nothing.
+    The effects are applied in this order:
+
+    1. ``edge_time_min`` sets or adds edges (:func:`with_edge_times`); new edges belong to
+       ``line``, which runs through onto ``through_running_with``.
+    2. ``section_saving_min`` cuts the in-vehicle minutes of the quickest route between two
+       stations (:func:`with_section_saving`): for sourced savings ("Eidsvoll-Hamar 20 min
+       shorter") on track that is rebuilt rather than added.
+    3. ``line_departures_factor`` multiplies the departures of every station on a line (a
+       station on several listed lines takes the largest factor): more trains on whole lines.
+    4. ``extra_departures_24h`` adds departures at named stations.
+    """
 
     title: str
-    line: str
+    line: str  # line of new edges; "" when the project adds none
     through_running_with: tuple[str, ...]
     edge_time_min: dict[str, float]  # "Station A|Station B" -> minutes
+    section_saving_min: dict[str, float]  # "Station A|Station B" -> in-vehicle minutes saved
+    line_departures_factor: dict[str, float]  # line -> factor (>= 1) on its stations' departures
     extra_departures_24h: dict[str, float]  # station -> departures added per 24 h
+
+
+# Effects a catalogue entry may leave out: each defaults to "no change".
+_PROJECT_DEFAULTS: dict[str, object] = {
+    "line": "",
+    "through_running_with": [],
+    "edge_time_min": {},
+    "section_saving_min": {},
+    "line_departures_factor": {},
+    "extra_departures_24h": {},
+}
 
 
 def load_rail_projects(folder: Path = PARAMETERS_DIR) -> dict[str, RailProject]:
     """The catalogue of rail projects (``rail_projects.toml``), by name."""
     path = Path(folder) / "rail_projects.toml"
     table = read_parameter_file(path)
-    return {
-        name: build_parameters(RailProject, entry, path, f"{name}.")
-        for name, entry in table.items()
-    }
+    projects = {}
+    for name, entry in table.items():
+        if isinstance(entry, dict):
+            entry = {**_PROJECT_DEFAULTS, **entry}
+        project = build_parameters(RailProject, entry, path, f"{name}.")
+        _check_project(project, path, name)
+        projects[name] = project
+    return projects
+
+
+def _check_project(project: RailProject, path: Path, name: str) -> None:
+    """Refuse effects that would make the network worse: a project only adds or speeds up."""
+    checks = (
+        ("edge_time_min", project.edge_time_min, 0.0, False, "minutes > 0"),
+        ("section_saving_min", project.section_saving_min, 0.0, True, "minutes >= 0"),
+        ("line_departures_factor", project.line_departures_factor, 1.0, True, "a factor >= 1"),
+        ("extra_departures_24h", project.extra_departures_24h, 0.0, True, "departures >= 0"),
+    )
+    for field_name, values, low, inclusive, allowed in checks:
+        for key, value in values.items():
+            if value < low or (value == low and not inclusive):
+                raise ParameterError(
+                    f"{path}: field '{name}.{field_name}.{key}' is {value}; allowed: {allowed}"
+                )
+
+
+def with_section_saving(
+    network: RailNetwork, origin: str, destination: str, saving_min: float
+) -> RailNetwork:
+    """A copy of ``network`` whose quickest ``origin``-``destination`` route is faster.
+
+    Every edge on the route is scaled by the same factor, so the route's in-vehicle time
+    drops by exactly ``saving_min`` and each stop keeps its share. Other routes over these
+    edges (both directions, and trips that continue beyond the section) gain too; no time
+    gets longer. The saving must be smaller than the route's in-vehicle time.
+    """
+    route = rail_route(network, origin, destination)
+    if not 0.0 <= saving_min < route.in_vehicle_min:
+        raise ValueError(
+            f"saving of {saving_min} min on {origin}-{destination}: allowed 0 to "
+            f"{route.in_vehicle_min:.1f} min (the route's in-vehicle time), exclusive"
+        )
+    factor = 1.0 - saving_min / route.in_vehicle_min
+    edge_min = network.edge_min.copy()
+    for k, line in enumerate(route.lines):
+        a = network.station_index(route.stations[k])
+        b = network.station_index(route.stations[k + 1])
+        edge = np.flatnonzero(
+            (
+                ((network.edge_from == a) & (network.edge_to == b))
+                | ((network.edge_from == b) & (network.edge_to == a))
+            )
+            & (network.edge_line == network.lines.index(line))
+        )
+        edge_min[edge[0]] *= factor
+    return replace(network, edge_min=edge_min)
 
 
 def with_projects(network: RailNetwork, projects: list[RailProject]) -> RailNetwork:
-    """The network with the given projects opened."""
+    """The network with the given projects opened (effects in the order of RailProject)."""
     for project in projects:
         edges = {}
         for pair, minutes in project.edge_time_min.items():
             a, _, b = pair.partition("|")
             edges[(a, b)] = minutes
-        network = with_edge_times(network, edges, project.line, project.through_running_with)
+        network = with_edge_times(
+            network, edges, project.line or None, project.through_running_with
+        )
+        for pair, saving in project.section_saving_min.items():
+            a, _, b = pair.partition("|")
+            network = with_section_saving(network, a, b, saving)
         departures = network.station_departures_24h.copy()
+        factor = np.ones(network.n_stations)
+        for line, line_factor in project.line_departures_factor.items():
+            if line not in network.lines:
+                raise KeyError(f"rail network has no line '{line}'")
+            on_line = np.array([line in names for names in network.station_lines])
+            factor[on_line] = np.maximum(factor[on_line], line_factor)
+        departures *= factor
         for station, extra in project.extra_departures_24h.items():
             departures[network.station_index(station)] += extra
         network = replace(network, station_departures_24h=departures)

@@ -267,7 +267,7 @@ def build_skims(
         matrices["pt_local"][rows] = local
         matrices["pt_rail"][rows] = by_rail
         matrices["pt"][rows] = np.minimum(local, by_rail)
-        matrices["bike"][rows], matrices["walk"][rows] = _active_min(distance_km, params.active)
+        matrices["bike"][rows], matrices["walk"][rows] = active_min(distance_km, params.active)
     return Skims(zones, tuple(world.codes), rail, station_min, matrices)
 
 
@@ -396,7 +396,7 @@ def _rail_min(
     return best
 
 
-def _active_min(distance_km: np.ndarray, active: ActiveParameters) -> tuple[np.ndarray, np.ndarray]:
+def active_min(distance_km: np.ndarray, active: ActiveParameters) -> tuple[np.ndarray, np.ndarray]:
     """Bike and walk minutes; inf above the caps."""
     road_km = distance_km * active.detour_factor
     bike = np.where(

@@ -92,23 +92,25 @@ def test_a_wrong_beta_fits_worse(setup):
     assert cpc(flat, observed, off_diagonal=True) < cpc(model, observed, off_diagonal=True) - 0.05
 
 
-def test_the_model_commutes_every_year_with_exact_margins():
+def test_the_model_commutes_every_year_with_margins_to_one_row():
     from model.region_model import RegionModel
 
     model = RegionModel(seed=3, scale=0.02)
     model.step()
     od = model.commuting_table()
-    assert list(od.columns) == ["year", "home_kommunenummer", "work_kommunenummer", "persons"]
+    assert list(od.columns)[:4] == ["year", "home_kommunenummer", "work_kommunenummer", "persons"]
     # commuting of 2024 is computed on the population after the year's moves, which is the
     # population of 1 January 2025
     table = model.indicator_table().query("year == 2025 and kommunenummer != 'region'")
     stocks = table.pivot(index="kommunenummer", columns="indicator", values="value")
     flows = model.indicator_table().query("year == 2024 and kommunenummer != 'region'")
     flows = flows.pivot(index="kommunenummer", columns="indicator", values="value")
+    row_weight = model.households.weight.max()
     rows = od.groupby("home_kommunenummer")["persons"].sum().reindex(stocks.index)
-    expected_rows = stocks["employed"] * model.resident_inside_share
-    assert np.allclose(rows, expected_rows, rtol=1e-4)
+    expected_rows = stocks["employed"] * model.travel.resident_inside_share
+    assert np.all(np.abs(rows - expected_rows) <= row_weight)
     columns = od.groupby("work_kommunenummer")["persons"].sum().reindex(stocks.index)
-    jobs = stocks["jobs"] * model.job_inside_share
-    assert np.allclose(columns, jobs * expected_rows.sum() / jobs.sum(), rtol=1e-4)
+    jobs = stocks["jobs"] * model.travel.job_inside_share
+    expected_columns = jobs * rows.sum() / jobs.sum()
+    assert np.all(np.abs(columns - expected_columns) <= len(stocks) * row_weight)
     assert flows.loc["0301", "in_commuters"] == pytest.approx(165_960, rel=0.1)

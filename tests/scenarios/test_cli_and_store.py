@@ -58,7 +58,19 @@ def test_run_writes_manifest_and_long_indicators(tmp_path: Path, capsys):
     assert base.loc["population", "value"] == pytest.approx(2_328_796)
     assert base.loc["jobs", "value"] == 1_227_151
     od = pq.read_table(folder / "od_commuting.parquet").to_pandas()
-    assert list(od.columns) == ["year", "home_kommunenummer", "work_kommunenummer", "persons"]
+    assert list(od.columns) == [
+        "year",
+        "home_kommunenummer",
+        "work_kommunenummer",
+        "persons",
+        "car",
+        "pt",
+        "rail",
+        "bike",
+        "walk",
+    ]
+    modes = od[["car", "pt", "bike", "walk"]].sum(axis=1)
+    assert np.allclose(modes, od["persons"], atol=0.01)  # expected main modes add up
     assert sorted(od["year"].unique()) == [2024, 2025, 2026]
     out = capsys.readouterr().out
     assert "population" in out and "2,328,796" in out
