@@ -8,7 +8,7 @@ Levers so far (each table optional; a missing lever keeps the baseline's value):
   ``refugee_households_per_year`` (households per year, >= 0), ``quotas`` (a table of
   municipality number = households per year, for the rule ``quotas``);
 * ``[rail]``: ``<project> = <opening year>`` (2024-2050) for a project of
-  ``data/parameters/rail_projects.toml`` (so far: ``ringeriksbanen``);
+  ``data/parameters/rail_projects.toml`` (Ringeriksbanen, InterCity, Rikstunnel and others);
 * ``[construction]``: ``station_densification_radius_km`` (km, > 0),
   ``station_densification_extra_dwellings_per_cell`` (dwellings per km² of land, >= 0),
   ``multi_core_towns`` (list of municipality numbers), ``multi_core_share`` (0-1),
