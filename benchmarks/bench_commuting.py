@@ -20,7 +20,6 @@ from statistics import median
 import numpy as np
 
 from agents.population import NO_ROW
-from model.commuting import gravity
 from model.mode_choice import MODES, expected_probabilities
 from model.region_model import RegionModel
 from model.workplaces import assign_workplaces
@@ -67,21 +66,16 @@ def main() -> None:
     model = RegionModel(seed=1, scale=args.scale)
     model.step()
     travel, persons, households, firms = model.travel, model.persons, model.households, model.firms
-    n = len(model.municipalities)
     employed = np.flatnonzero(persons.employed)
     home = households.municipality[persons.household[employed]].astype(np.int64)
     weight = households.weight[persons.household[employed]]
     zones = travel.skims.zones
     cells = model.dwellings.cell[households.dwelling[persons.household[employed]]]
-    origins = np.bincount(home, weight, n) * travel.resident_inside_share
-    jobs = np.bincount(firms.municipality, firms.jobs, n) * travel.job_inside_share
-    jobs *= origins.sum() / jobs.sum()
-    flows = gravity(origins, jobs, travel.commuting_cost_min, travel.commuting_params)
+    flows = travel.municipality_flows(home, weight, firms)
     rng = np.random.default_rng(0)
     results = {"scale": args.scale, "employed_rows": int(len(employed))}
     results["gravity_s"] = timed(
-        lambda: gravity(origins, jobs, travel.commuting_cost_min, travel.commuting_params),
-        args.repeats,
+        lambda: travel.municipality_flows(home, weight, firms), args.repeats
     )
     results["workplaces_s"] = timed(
         lambda: assign_workplaces(
@@ -92,8 +86,7 @@ def main() -> None:
             firms.municipality.astype(np.int64),
             zones.cell_zone[firms.cell],
             firms.jobs,
-            travel.inputs.zone_cost_min,
-            travel.commuting_params.beta_per_min,
+            travel.zone_deterrence,
             rng,
         ),
         args.repeats,

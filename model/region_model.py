@@ -205,8 +205,7 @@ class RegionModel(mesa.Model):
             transport_levers or TransportLevers(),
             self.stream("commuting"),
         )
-        counts = self.cell_counts()
-        self.travel.refresh(self.year, counts["population"], counts["jobs"])
+        self.travel.refresh(self.year, self.cell_counts)
         self.job_sectors = load_job_sectors(params_folder)
         self.job_params = load_job_parameters(params_folder)
         self.establishment_sizes = _establishment_sizes(params_folder)
@@ -320,8 +319,7 @@ class RegionModel(mesa.Model):
             FLOWS,
         )
         self.year += 1
-        counts = self.cell_counts()  # a rail project opens on 1 January of the new year
-        self.travel.refresh(self.year, counts["population"], counts["jobs"])
+        self.travel.refresh(self.year, self.cell_counts)  # a rail project opens on 1 January
         self._record_stocks()
 
     def commuting_table(self) -> pd.DataFrame:

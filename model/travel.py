@@ -19,6 +19,7 @@ each year's car vehicle-km of commuting with the run's first year under the defa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -124,13 +125,17 @@ class Travel:
         """Names of the rail projects open in ``year``."""
         return sorted(name for name, (_, opening) in self.rail_projects.items() if opening <= year)
 
-    def refresh(
-        self, year: int, population_per_cell: np.ndarray, jobs_per_cell: np.ndarray
-    ) -> None:
-        """Rebuild the skims if the open rail projects differ from the current skims'."""
+    def refresh(self, year: int, cell_counts: Callable[[], dict[str, np.ndarray]]) -> None:
+        """Rebuild the skims if the open rail projects differ from the current skims'.
+
+        ``cell_counts`` gives the population and jobs per cell that weight the zones; it is
+        called only when the skims are rebuilt.
+        """
         open_now = self.open_projects(year)
         if open_now == self._open:
             return
+        counts = cell_counts()
+        population_per_cell, jobs_per_cell = counts["population"], counts["jobs"]
         network = with_projects(
             self.base_rail_network, [self.rail_projects[name][0] for name in open_now]
         )
@@ -141,6 +146,9 @@ class Travel:
             self.world, self.skims, population_per_cell, jobs_per_cell, self.commuting_params
         )
         self.commuting_cost_min = municipality_cost(self.inputs, self.commuting_params)
+        self.zone_deterrence = np.exp(
+            -self.commuting_params.beta_per_min * self.inputs.zone_cost_min.astype(float)
+        )
         zones = self.skims.zones
         centre = self.world.codes.index(self.mode_params.toll_ring_centre_municipality)
         self._inside_toll_ring = (
@@ -161,8 +169,7 @@ class Travel:
         """
         zones = self.skims.zones
         residents = np.bincount(zones.cell_zone, population_per_cell, zones.n_zones)
-        deterrence = np.exp(-self.commuting_params.beta_per_min * self.inputs.zone_cost_min)
-        return (residents @ deterrence)[zones.cell_zone]
+        return (residents @ self.zone_deterrence)[zones.cell_zone]
 
     def step(
         self,
@@ -173,45 +180,25 @@ class Travel:
         firms: Firms,
     ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
         """Commute this year; indicators by home municipality and region overrides."""
-        n = len(self.world.codes)
         employed = np.flatnonzero(persons.employed)
         household = persons.household[employed]
         home = households.municipality[household].astype(np.int64)
-        weight = households.weight[household]
         zones = self.skims.zones
-        home_zone = zones.cell_zone[dwellings.cell[households.dwelling[household]]]
-        origins = np.bincount(home, weight, n) * self.resident_inside_share
-        jobs = np.bincount(firms.municipality, firms.jobs, n).astype(float)
-        destinations = jobs * self.job_inside_share
-        destinations *= origins.sum() / destinations.sum()
-        flows = gravity(origins, destinations, self.commuting_cost_min, self.commuting_params)
-        workplace = assign_workplaces(
+        persons.work_firm[:] = NO_ROW
+        persons.work_firm[employed] = assign_workplaces(
             home,
-            home_zone,
-            flows,
+            zones.cell_zone[dwellings.cell[households.dwelling[household]]],
+            self.municipality_flows(home, households.weight[household], firms),
             self.resident_inside_share,
             firms.municipality.astype(np.int64),
             zones.cell_zone[firms.cell],
             firms.jobs,
-            self.inputs.zone_cost_min,
-            self.commuting_params.beta_per_min,
+            self.zone_deterrence,
             self.rng,
         )
-        persons.work_firm[:] = NO_ROW
-        persons.work_firm[employed] = workplace
         commuters = self.commuters(persons, households, dwellings, firms)
-        probability = expected_probabilities(
-            commuters.utility, self.mode_params.constant, self.no_car_share[commuters.home]
-        )
-        indicators = commute_indicators(
-            commuters.home,
-            commuters.weight,
-            probability,
-            commuters.rail_share,
-            commuters.skims,
-            self.mode_params,
-            self.levers,
-            n,
+        probability, indicators = self._mode_indicators(
+            commuters, commuters.utility, commuters.rail_share, self.levers
         )
         indicators.update(
             self._record_od(
@@ -228,10 +215,26 @@ class Travel:
         region = self._zero_growth(indicators)
         return indicators, region
 
-    def _vehicle_km_without_levers(self, commuters: Commuters) -> np.ndarray:
-        """Car vehicle-km of these commuters under the default levers (the index's base)."""
-        defaults = TransportLevers()
-        utility, rail_share = systematic_utility(commuters.skims, self.mode_params, defaults)
+    def municipality_flows(self, home: np.ndarray, weight: np.ndarray, firms: Firms) -> np.ndarray:
+        """Gravity flows of the employed who work in the region, over the region's jobs.
+
+        ``home`` (municipality index) and ``weight`` are given per employed person.
+        """
+        n = len(self.world.codes)
+        origins = np.bincount(home, weight, n) * self.resident_inside_share
+        jobs = np.bincount(firms.municipality, firms.jobs, n).astype(float)
+        destinations = jobs * self.job_inside_share
+        destinations *= origins.sum() / destinations.sum()
+        return gravity(origins, destinations, self.commuting_cost_min, self.commuting_params)
+
+    def _mode_indicators(
+        self,
+        commuters: Commuters,
+        utility: np.ndarray,
+        rail_share: np.ndarray,
+        levers: TransportLevers,
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Expected mode probabilities of the commuters and their yearly traffic indicators."""
         probability = expected_probabilities(
             utility, self.mode_params.constant, self.no_car_share[commuters.home]
         )
@@ -242,9 +245,16 @@ class Travel:
             rail_share,
             commuters.skims,
             self.mode_params,
-            defaults,
+            levers,
             len(self.world.codes),
         )
+        return probability, indicators
+
+    def _vehicle_km_without_levers(self, commuters: Commuters) -> np.ndarray:
+        """Car vehicle-km of these commuters under the default levers (the index's base)."""
+        defaults = TransportLevers()
+        utility, rail_share = systematic_utility(commuters.skims, self.mode_params, defaults)
+        _, indicators = self._mode_indicators(commuters, utility, rail_share, defaults)
         return indicators["commute_car_vehicle_km"]
 
     def commuters(

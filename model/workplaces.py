@@ -89,14 +89,13 @@ def assign_workplaces(
     firm_municipality: np.ndarray,
     firm_zone: np.ndarray,
     firm_jobs: np.ndarray,
-    zone_cost_min: np.ndarray,
-    beta_per_min: float,
+    zone_deterrence: np.ndarray,
     rng: np.random.Generator,
 ) -> np.ndarray:
     """Firm row of every worker (``NO_ROW`` for work outside the region), see the module doc.
 
-    Arrays ``home_*`` are per worker row; ``firm_*`` per firm row; ``zone_cost_min`` is the
-    zone x zone generalised time of the commuting model and ``beta_per_min`` its deterrence.
+    Arrays ``home_*`` are per worker row; ``firm_*`` per firm row; ``zone_deterrence`` is
+    the zone x zone ``exp(-beta c)`` of the commuting model.
     """
     workplace = np.full(len(home_municipality), NO_ROW, dtype=np.int32)
     destination = work_municipality(home_municipality, flows, inside_share, rng)
@@ -109,9 +108,7 @@ def assign_workplaces(
             raise ValueError(f"municipality {j} receives workers but has no jobs")
         job_zones, job_zone_of_firm = np.unique(firm_zone[firms], return_inverse=True)
         zone_jobs = np.bincount(job_zone_of_firm, firm_jobs[firms]).astype(float)
-        worker_zone = _work_zone(
-            home_zone[workers], job_zones, zone_jobs, zone_cost_min, beta_per_min, rng
-        )
+        worker_zone = _work_zone(home_zone[workers], job_zones, zone_jobs, zone_deterrence, rng)
         workplace[workers] = _firm_in_zone(
             worker_zone, firms, job_zone_of_firm, firm_jobs[firms], rng
         )
@@ -122,15 +119,15 @@ def _work_zone(
     home_zone: np.ndarray,
     job_zones: np.ndarray,
     zone_jobs: np.ndarray,
-    zone_cost_min: np.ndarray,
-    beta_per_min: float,
+    zone_deterrence: np.ndarray,
     rng: np.random.Generator,
 ) -> np.ndarray:
     """Index into ``job_zones`` of each worker, by a balanced zone model (step 2)."""
     home_zones, home_of_worker = np.unique(home_zone, return_inverse=True)
     workers_per_home = np.bincount(home_of_worker)
-    seed = np.exp(-beta_per_min * zone_cost_min[np.ix_(home_zones, job_zones)].astype(float))
-    seed = np.maximum(seed, 1e-300)  # a pair without any mode still balances
+    seed = np.maximum(
+        zone_deterrence[np.ix_(home_zones, job_zones)], 1e-300
+    )  # a pair without any mode still balances
     targets = zone_jobs * workers_per_home.sum() / zone_jobs.sum()
     balanced, _ = furness(seed, workers_per_home.astype(float), targets, 50, 1e-6)
     counts = apportion_rows(workers_per_home, balanced)
@@ -153,8 +150,9 @@ def _firm_in_zone(
     ``firms`` are sorted by zone, so the firms of a zone are one slice of the cumulative jobs.
     """
     cumulative = np.cumsum(jobs, dtype=float)
-    zone_end = np.bincount(zone_of_firm, jobs).cumsum().astype(float)
-    zone_start = zone_end - np.bincount(zone_of_firm, jobs)
+    zone_total = np.bincount(zone_of_firm, jobs)
+    zone_end = zone_total.cumsum().astype(float)
+    zone_start = zone_end - zone_total
     draw = zone_start[worker_zone] + rng.random(len(worker_zone)) * (
         zone_end[worker_zone] - zone_start[worker_zone]
     )
