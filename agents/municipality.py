@@ -2,7 +2,8 @@
 
 A municipality knows its number, name and land, keeps the figures it reports each year, and
 holds the zoning of its land cells: each year it renews the capacity its plan allows, so
-that developers find land where the plan wants growth (design guide step 10).
+that developers find land where the plan wants growth, and it tracks its climate budget
+(design guide step 10).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from agents.climate_budget import ClimateBudget
 from agents.zoning import Zoning
 
 
@@ -34,6 +36,7 @@ class Municipality(mesa.Agent):
         self.area_km2 = area_km2
         self.cells = np.zeros(0, dtype=np.int64)  # its land cell ids
         self.figures: dict[str, float] = {}
+        self.climate_budget: ClimateBudget | None = None  # set by the emissions model
 
     @property
     def land_cells(self) -> int:

@@ -204,6 +204,30 @@ BUNDLE_SCHEMA: tuple[FileSpec, ...] = (
         ),
     ),
     FileSpec(
+        "emissions_oslo.csv",
+        "greenhouse gas emissions of Oslo by year, sector, source and gas (Miljødirektoratet)",
+        (
+            Column("kommunenummer", CODE, "municipality number"),
+            Column("kommunenavn", TEXT, "municipality name"),
+            Column("year", INT, "year of the emissions"),
+            Column("sector", TEXT, "Miljødirektoratet's sector (e.g. Veitrafikk)"),
+            Column("source", TEXT, "Miljødirektoratet's source (e.g. Personbiler)"),
+            Column("gas", TEXT, "CO2, CH4, N2O, HFK or SF6"),
+            Column("tonnes_co2e", FLOAT, "emissions, tonnes CO2 equivalents"),
+        ),
+    ),
+    FileSpec(
+        "private_cars_by_fuel.csv",
+        "registered private cars on 31 December by fuel, Oslo (SSB 07849)",
+        (
+            Column("kommunenummer", CODE, "municipality number"),
+            Column("kommunenavn", TEXT, "municipality name"),
+            Column("year", INT, "year (stock on 31 December)"),
+            Column("fuel", TEXT, "Petrol, Diesel, Paraffin, Gas, Electricity or Other fuel"),
+            Column("private_cars", INT, "registered private cars"),
+        ),
+    ),
+    FileSpec(
         "employment_rate_by_age_sex.csv",
         "employment rates by sex and age group, used as relative propensities",
         (

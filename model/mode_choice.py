@@ -274,6 +274,14 @@ def calibrate_constants(
     return {mode: round(float(value), 4) for mode, value in zip(MODES, constant, strict=True)}
 
 
+def commute_trips_per_worker(params: ModeChoiceParameters, levers: TransportLevers) -> float:
+    """Commute trips a year of a worker, after remote work."""
+    remote = (
+        params.remote_work_share if levers.remote_work_share is None else levers.remote_work_share
+    )
+    return TRIPS_PER_COMMUTING_DAY * params.commute_days_per_year * (1.0 - remote)
+
+
 def commute_indicators(
     home_municipality: np.ndarray,
     weight: np.ndarray,
@@ -285,10 +293,7 @@ def commute_indicators(
     n_municipalities: int,
 ) -> dict[str, np.ndarray]:
     """Yearly commute trips and person-km by mode and car vehicle-km, by home municipality."""
-    remote = (
-        params.remote_work_share if levers.remote_work_share is None else (levers.remote_work_share)
-    )
-    trips_per_worker = TRIPS_PER_COMMUTING_DAY * params.commute_days_per_year * (1.0 - remote)
+    trips_per_worker = commute_trips_per_worker(params, levers)
     result: dict[str, np.ndarray] = {}
     for k, mode in enumerate(MODES):
         trips = weight * trips_per_worker * probability[:, k]

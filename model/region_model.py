@@ -7,8 +7,9 @@ the design guide: 1. demography (with household formation), 2. migration, 4. con
 5. housing market (with refugee settlement), 3. jobs by sector and new establishments
 (after the year's moves, so jobs follow the labour supply), 6-7. commuting: workplaces for
 every employed person and the commute mode choice (``model.travel``), 10. municipalities
-renewing their zoning; then the indicators of the next 1 January are recorded (11), and a
-rail project opening that year changes the skims. Freight and emissions (8-9) are to come.
+renewing their zoning, 8-9. freight, fleets, energy stations, power and the emissions ledger
+with the municipalities' climate budgets (``model.emissions``); then the indicators of the
+next 1 January are recorded (11), and a rail project opening that year changes the skims.
 """
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ from model.construction import (
     weight_by_municipality,
 )
 from model.demography import Demography, DemographyRates, employment_factors
+from model.emissions.parameters import load_emission_parameters
+from model.emissions.stations import EnergyLevers
+from model.emissions.system import (
+    ENERGY_UNITS,
+    ClimateReference,
+    EnergyAndEmissions,
+    hub_km_per_firm,
+)
 from model.household_formation import HouseholdFormation
 from model.housing.indicators import HOUSING_STOCKS, housing_indicators, vacancy_rate
 from model.housing.market import HousingMarket, accessibility
@@ -77,6 +86,8 @@ class RegionModel(mesa.Model):
         construction_levers: ConstructionLevers | None = None,
         rail_projects: dict[str, int] | None = None,
         transport_levers: TransportLevers | None = None,
+        energy_levers: EnergyLevers | None = None,
+        climate_reference: ClimateReference | None = None,
     ) -> None:
         """Build the base-year world.
 
@@ -95,6 +106,11 @@ class RegionModel(mesa.Model):
                 ``data/parameters/rail_projects.toml``; default: none).
             transport_levers: road pricing, public transport fare and frequency, remote
                 work (default: the values of ``data/parameters/mode_choice.toml``).
+            energy_levers: energy stations (a list or a count and siting rule), grid
+                headroom, climate targets (default: none beyond ``data/parameters``).
+            climate_reference: the baseline run's emissions and target anchors for the
+                climate budgets' reference path (default: this run is its own reference,
+                as the baseline is).
 
         """
         if not 0.0 < scale <= 1.0:
@@ -225,6 +241,10 @@ class RegionModel(mesa.Model):
         self._dwelling_row_weight = weight_by_municipality(self.dwellings, len(self.municipalities))
         self.zoning_renewal_share = construction_params.zoning.renewal_share_per_year
         self._projection_by_municipality = municipal_projection(self.bundle, list(self.world.codes))
+        report("placing energy stations, fleets and the emissions ledger")
+        self.emissions = self._build_emissions(
+            params_folder, energy_levers or EnergyLevers(), transport_levers, climate_reference
+        )
         self.indicators = IndicatorLog(self.world.codes)
         self._previous_population: np.ndarray | None = None
         self._record_stocks()
@@ -277,6 +297,16 @@ class RegionModel(mesa.Model):
         commuting, commuting_region = self.travel.step(
             self.year, persons, households, dwellings, self.firms
         )
+        energy, energy_region = self.emissions.step(
+            self.year,
+            self.travel.car_vehicle_km_by_pair,
+            self.firms.municipality.astype(np.int64),
+            self.firms.cell,
+            self.firms.jobs,
+            self.firms.sector.astype(np.int64),
+            self._municipal_figure("population"),
+            self._municipal_figure("jobs"),
+        )
         rezoned = np.array(
             [
                 municipality.renew_zoning(self.zoning, self.zoning_renewal_share)
@@ -310,6 +340,7 @@ class RegionModel(mesa.Model):
             FLOWS,
             region={"price_change": market.region_price_change, **commuting_region},
         )
+        self.indicators.add(self.year, energy, ENERGY_UNITS, region=energy_region)
         self.indicators.add_region(
             self.year,
             {
@@ -321,6 +352,44 @@ class RegionModel(mesa.Model):
         self.year += 1
         self.travel.refresh(self.year, self.cell_counts)  # a rail project opens on 1 January
         self._record_stocks()
+
+    def _municipal_figure(self, name: str) -> np.ndarray:
+        """A stock of 1 January this year per municipality (population, jobs, ...)."""
+        return np.array([m.figures.get(name, 0.0) for m in self.municipalities])
+
+    def _build_emissions(
+        self,
+        params_folder: Path,
+        levers: EnergyLevers,
+        transport_levers: TransportLevers | None,
+        climate_reference: ClimateReference | None,
+    ) -> EnergyAndEmissions:
+        """Fleets, corridors, energy stations and the ledger of the base year."""
+        params = load_emission_parameters(params_folder, self.job_sectors.codes)
+        firms = self.firms
+        stocks = stock_indicators(
+            self.persons, self.households, self.dwellings, firms, len(self.municipalities)
+        )
+        return EnergyAndEmissions(
+            self,
+            self.world,
+            self.bundle,
+            self.municipalities,
+            params,
+            levers,
+            firms.cell,
+            hub_km_per_firm(
+                firms.jobs, firms.sector, self.job_sectors.codes, params.heavy_km_per_job_year
+            ),
+            stocks["population"],
+            stocks["jobs"],
+            (transport_levers or TransportLevers()).pt_frequency_factor,
+            climate_reference,
+        )
+
+    def emissions_table(self) -> pd.DataFrame:
+        """The emissions ledger by year, municipality, sector and source."""
+        return self.emissions.ledger_table()
 
     def commuting_table(self) -> pd.DataFrame:
         """Commuters by home and work municipality and year (long form, with main modes)."""

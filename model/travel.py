@@ -10,7 +10,8 @@ Each year (``Travel.step``):
    transport (rail or local), bike and walk on the zone pair, and the expected commute trips,
    person-km and car vehicle-km are summed by home municipality;
 4. the commuters by home and work municipality, with their expected main mode, are kept for
-   ``od_commuting.parquet``.
+   ``od_commuting.parquet``, and their car vehicle-km by municipality pair for the road
+   emissions (``car_vehicle_km_by_pair``).
 
 The skims are rebuilt when a rail project opens (``refresh``), weighted by where people live
 then. The zero-growth indicator (nullvekstmålet of the urban growth agreements) compares
@@ -41,6 +42,7 @@ from model.mode_choice import (
     CommuteSkims,
     TransportLevers,
     commute_indicators,
+    commute_trips_per_worker,
     expected_probabilities,
     load_mode_choice_parameters,
     no_car_share_by_municipality,
@@ -210,10 +212,24 @@ class Travel:
                 commuters.rail_share,
             )
         )
+        self.car_vehicle_km_by_pair = self._car_vehicle_km_by_pair(commuters, probability)
         if self._base_vehicle_km is None:
             self._base_vehicle_km = self._vehicle_km_without_levers(commuters)
         region = self._zero_growth(indicators)
         return indicators, region
+
+    def _car_vehicle_km_by_pair(self, commuters: Commuters, probability: np.ndarray) -> np.ndarray:
+        """Yearly car vehicle-km of commuting by home (rows) and work municipality."""
+        n = len(self.world.codes)
+        vehicle_km = (
+            commuters.weight
+            * commute_trips_per_worker(self.mode_params, self.levers)
+            * probability[:, MODES.index("car")]
+            * commuters.skims.km["car"]
+            / self.mode_params.car_occupancy_persons
+        )
+        pair = commuters.home * n + commuters.work
+        return np.bincount(pair, vehicle_km, n * n).reshape(n, n)
 
     def municipality_flows(self, home: np.ndarray, weight: np.ndarray, firms: Firms) -> np.ndarray:
         """Gravity flows of the employed who work in the region, over the region's jobs.

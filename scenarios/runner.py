@@ -13,7 +13,7 @@ import platform
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -22,19 +22,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.bundle import BUNDLE_SCHEMA
+from model.bundle import BUNDLE_SCHEMA, DEFAULT_BUNDLE_DIR
+from model.emissions.system import ClimateReference
 from model.region_model import RegionModel
 from scenarios.scenario import (
     construction_levers,
+    energy_levers,
     load_scenario,
     rail_projects,
     scenario_hash,
     settlement_policy,
     transport_levers,
 )
-from scenarios.store import StoredRun, write_run
+from scenarios.store import StoredRun, list_runs, write_run
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+BASELINE = "baseline"
 CODE_FOLDERS = ("model", "agents", "scenarios")
 PACKAGES = ("mesa", "numpy", "scipy", "pandas", "pyarrow")
 
@@ -75,6 +78,7 @@ def run_scenario(
         construction_levers=construction_levers(scenario),
         rail_projects=rail_projects(scenario),
         transport_levers=transport_levers(scenario),
+        energy_levers=energy_levers(scenario),
     )
     base_year = model.year
     if not base_year <= request.start <= request.end:
@@ -83,6 +87,12 @@ def run_scenario(
             f"{base_year} (the bundle's base year) <= start <= end"
         )
     world_seconds = time.perf_counter() - started
+    # The model is built, so the scenario is valid: now find or run its reference.
+    reference_run, reference_started = None, time.perf_counter()
+    if scenario_hash(scenario) != scenario_hash(load_scenario(BASELINE)):
+        reference_run = baseline_run(request, runs_dir, report)
+        model.emissions.reference = climate_reference_of(reference_run)
+    started += time.perf_counter() - reference_started  # the baseline's time is its own
     total = request.end - base_year + 1
     cell_snapshots = []
     for done in range(1, total + 1):
@@ -122,6 +132,7 @@ def run_scenario(
     }
     run_id = make_run_id(scenario["name"], request.seed, manifest["created_utc"])
     manifest["run_id"] = run_id
+    manifest["reference_run"] = reference_run.run_id if reference_run is not None else None
     commuting = model.commuting_table()
     commuting = commuting[commuting["year"].between(request.start, request.end)]
     manifest["tables"]["od_commuting"] = len(commuting)
@@ -129,8 +140,60 @@ def run_scenario(
         "indicators": indicators,
         "cells": cells,
         "od_commuting": commuting.reset_index(drop=True),
+        "emissions": model.emissions_table(),
+        "energy_stations": model.emissions.stations_table(),
+        "fleet": model.emissions.fleet_table(),
+        "climate_budget": model.emissions.climate_budget_table(),
     }
+    for name in ("emissions", "energy_stations", "fleet", "climate_budget"):
+        if len(tables[name]):
+            tables[name] = tables[name][tables[name]["year"].between(request.start, request.end)]
+        tables[name] = tables[name].reset_index(drop=True)
+        manifest["tables"][name] = len(tables[name])
     return write_run(runs_dir, run_id, manifest, tables)
+
+
+def baseline_run(
+    request: RunRequest, runs_dir: Path, report: Callable[[str, int, int], None]
+) -> StoredRun:
+    """The stored baseline run matching ``request`` (same seed, scale, region, years, code).
+
+    Runs it first if there is none: the baseline is every scenario's reference path.
+    """
+    wanted = scenario_hash(load_scenario(BASELINE))
+    code = code_version()["source_sha256"]
+    bundle = bundle_hash(Path(request.data_dir or DEFAULT_BUNDLE_DIR))
+    for run in reversed(list_runs(runs_dir)):
+        manifest = run.manifest
+        if (
+            manifest.get("scenario_hash") == wanted
+            and manifest.get("seed") == request.seed
+            and manifest.get("scale") == request.scale
+            and manifest.get("region") == request.region
+            and manifest.get("start", 0) <= request.start
+            and manifest.get("end", 0) >= request.end
+            and manifest.get("code", {}).get("source_sha256") == code
+            and manifest.get("data_bundle", {}).get("sha256") == bundle
+            and (run.path / "emissions.parquet").is_file()
+        ):
+            return run
+    report("running the baseline first (the reference path of the climate budgets)", 0, 0)
+    return run_scenario(replace(request, scenario=BASELINE), runs_dir, report)
+
+
+def climate_reference_of(run: StoredRun) -> ClimateReference:
+    """A baseline run's total emissions by year and municipality and its target anchors."""
+    totals = run.table("emissions").groupby(["year", "kommunenummer"])["co2e_tonnes"].sum()
+    by_year: dict[int, dict[str, float]] = {}
+    for (year, code), value in totals.items():
+        by_year.setdefault(int(year), {})[str(code)] = float(value)
+    budget = run.table("climate_budget").drop_duplicates("kommunenummer")
+    anchors = dict(
+        zip(
+            budget["kommunenummer"], budget["reference_year_co2e_tonnes"].astype(float), strict=True
+        )
+    )
+    return ClimateReference(by_year, anchors)
 
 
 def cell_table(model: RegionModel) -> pd.DataFrame:

@@ -17,7 +17,10 @@ Levers so far (each table optional; a missing lever keeps the baseline's value):
   ``toll_ring_nok_per_passage`` (NOK, 0-500, default in ``mode_choice.toml``),
   ``pt_fare_factor`` (times today's fares, 0-5, default 1), ``pt_frequency_factor`` (times
   today's departures, 0.25-4, default 1), ``remote_work_share`` (share of working days at
-  home, 0-0.9, default in ``mode_choice.toml``).
+  home, 0-0.9, default in ``mode_choice.toml``);
+* ``[energy_stations]``, ``[grid]``, ``[climate]``: energy stations for heavy vehicles (a
+  list, or a count and a siting rule), grid headroom by municipality, municipal climate
+  targets (see ``scenarios/energy.py``).
 
 A wrong type, an out-of-range value or an unknown lever is refused with the file, the field
 and what is allowed. ``extends`` and the full lever catalogue come with the scenario issue.
@@ -32,9 +35,12 @@ from pathlib import Path
 from typing import Any
 
 from model.construction import ConstructionLevers
+from model.emissions.stations import EnergyLevers
 from model.migration import SettlementPolicy
 from model.mode_choice import TransportLevers, check_levers
 from model.transport.network import load_rail_projects
+from scenarios.energy import LeverError
+from scenarios.energy import energy_levers as build_energy_levers
 
 LIBRARY_DIR = Path(__file__).resolve().parent / "library"
 ALLOWED_FIELDS = {
@@ -45,6 +51,9 @@ ALLOWED_FIELDS = {
     "construction": dict,
     "rail": dict,
     "transport": dict,
+    "energy_stations": dict,
+    "grid": dict,
+    "climate": dict,
 }
 SETTLEMENT_LEVERS = {
     "rule": str,
@@ -129,6 +138,10 @@ def load_scenario(name_or_path: str) -> dict[str, Any]:
             raise ScenarioError(str(error)) from error
         raise ScenarioError(f"{path}: {error}") from error
     _check_rail(path, scenario.get("rail", {}))
+    try:
+        build_energy_levers(scenario)
+    except LeverError as error:
+        raise ScenarioError(f"{path}: {error}") from error
     return scenario
 
 
@@ -173,6 +186,11 @@ def settlement_policy(scenario: dict[str, Any]) -> SettlementPolicy:
 def transport_levers(scenario: dict[str, Any]) -> TransportLevers:
     """Road pricing, public transport fare and frequency, remote work (defaults where not set)."""
     return TransportLevers(**{k: float(v) for k, v in scenario.get("transport", {}).items()})
+
+
+def energy_levers(scenario: dict[str, Any]) -> EnergyLevers:
+    """Energy stations, grid headroom and climate targets of a scenario (none where not set)."""
+    return build_energy_levers(scenario)
 
 
 def construction_levers(scenario: dict[str, Any]) -> ConstructionLevers:

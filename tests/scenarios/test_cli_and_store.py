@@ -199,11 +199,17 @@ def test_bad_levers_are_refused_with_the_field(tmp_path: Path, text: str, field:
     assert "bad.toml" in str(error.value) and field in str(error.value)
 
 
+@pytest.fixture(scope="module")
+def library_runs_dir(tmp_path_factory) -> Path:
+    """One runs folder for the library, so that the baseline (the reference) runs once."""
+    return tmp_path_factory.mktemp("library_runs")
+
+
 @pytest.mark.parametrize("name", library_names())
-def test_every_library_scenario_runs_a_short_horizon(tmp_path: Path, name: str):
+def test_every_library_scenario_runs_a_short_horizon(library_runs_dir: Path, name: str):
     from scenarios.runner import RunRequest, run_scenario
 
-    run = run_scenario(RunRequest(scenario=name, scale=0.01, end=2025), tmp_path)
+    run = run_scenario(RunRequest(scenario=name, scale=0.01, end=2025), library_runs_dir)
     assert run.manifest["scenario"] == load_scenario(name)
     assert len(run.table("indicators")) > 0
 
