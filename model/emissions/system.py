@@ -154,8 +154,8 @@ class EnergyAndEmissions:
         self.base_jobs = np.asarray(jobs, dtype=float)
         self.cars_per_resident = self._cars_per_resident(bundle)
         self.fleets = self._initial_fleets(bundle)
-        self.stations = self._place_stations(model, firms_cell, firms_hub_km)
         self.headroom_base_mw = self._headroom_base_mw()
+        self.stations = self._place_stations(model, firms_cell, firms_hub_km)
         self._vehicle_peak_mw = np.zeros(n)
         self._ledger: list[pd.DataFrame] = []
         self._station_rows: list[dict] = []
@@ -263,10 +263,7 @@ class EnergyAndEmissions:
 
     def _grid_capacity_sites(self, hub_km: np.ndarray, count: int, separation: float) -> list[int]:
         """Logistics hubs, skipping municipalities whose headroom cannot take one more."""
-        start = self.levers.siting_start_year
-        spare = self._headroom_base_mw() * (1.0 + self._headroom_growth()) ** (
-            start - self.base_year
-        )
+        spare = self.headroom_mw(self.levers.siting_start_year)
         draw = (
             self.params.stations.default_station.power_mw
             * self.params.stations.grid.station_peak_share
