@@ -61,6 +61,7 @@ class ZoningWorld(Protocol):
     cell_land_share: np.ndarray
     centre_easting_m: np.ndarray
     centre_northing_m: np.ndarray
+    station_names: tuple[str, ...]
     station_easting_m: np.ndarray
     station_northing_m: np.ndarray
 
@@ -74,6 +75,7 @@ class ZoningLevers(Protocol):
 
     station_densification_radius_km: float | None
     station_densification_extra_dwellings_per_cell: float
+    station_densification_stations: tuple[str, ...]
     multi_core_towns: tuple[str, ...]
     multi_core_share: float
 
@@ -124,7 +126,7 @@ def initial_zoning(
     )
     radius_km = levers.station_densification_radius_km
     if radius_km is not None and levers.station_densification_extra_dwellings_per_cell > 0:
-        near = cells_near_stations(world, radius_km)
+        near = cells_near_stations(world, radius_km, levers.station_densification_stations)
         extra = levers.station_densification_extra_dwellings_per_cell * world.cell_land_share
         capacity = capacity + np.where(near, extra, 0.0)
     if levers.multi_core_towns and levers.multi_core_share > 0:
@@ -137,16 +139,28 @@ def initial_zoning(
     )
 
 
-def cells_near_stations(world: ZoningWorld, radius_km: float) -> np.ndarray:
-    """True for land cells whose centre lies within ``radius_km`` of an active rail station."""
+def cells_near_stations(
+    world: ZoningWorld, radius_km: float, stations: tuple[str, ...] = ()
+) -> np.ndarray:
+    """True for land cells whose centre lies within ``radius_km`` of an active rail station.
+
+    ``stations`` limits it to the stations of these names (empty: every active station).
+    """
     easting, northing = world.cell_centre_m()
+    chosen = np.ones(len(world.station_names), dtype=bool)
+    if stations:
+        unknown = sorted(set(stations) - set(world.station_names))
+        if unknown:
+            raise ValueError(f"station {unknown[0]!r} is unknown; allowed: an active rail station")
+        chosen = np.isin(np.array(world.station_names, dtype=object), list(stations))
+    station_e, station_n = world.station_easting_m[chosen], world.station_northing_m[chosen]
     near = np.zeros(len(easting), dtype=bool)
     radius_m = radius_km * M_PER_KM
     for start in range(0, len(easting), 8192):  # blocks keep the distance matrix small
         stop = start + 8192
         d_m = np.hypot(
-            easting[start:stop, None] - world.station_easting_m[None, :],
-            northing[start:stop, None] - world.station_northing_m[None, :],
+            easting[start:stop, None] - station_e[None, :],
+            northing[start:stop, None] - station_n[None, :],
         )
         near[start:stop] = (d_m <= radius_m).any(axis=1)
     return near

@@ -61,6 +61,8 @@ class ConstructionLevers:
             station get extra capacity; None = lever off.
         station_densification_extra_dwellings_per_cell: that extra capacity, dwellings per
             km2 of land.
+        station_densification_stations: names of the stations to densify around (empty:
+            every active station).
         multi_core_towns: municipality numbers of the regional towns to steer growth to.
         multi_core_share: least share of the region's capacity in those towns' centre cells.
         area_neutrality_max_new_cells_per_year: most cells that may get their first dwelling
@@ -70,6 +72,7 @@ class ConstructionLevers:
 
     station_densification_radius_km: float | None = None
     station_densification_extra_dwellings_per_cell: float = 0.0
+    station_densification_stations: tuple[str, ...] = ()
     multi_core_towns: tuple[str, ...] = ()
     multi_core_share: float = 0.0
     area_neutrality_max_new_cells_per_year: int | None = None

@@ -125,23 +125,6 @@ def no_car_share_by_municipality(
     )
 
 
-def check_levers(levers: TransportLevers, where: str) -> None:
-    """Refuse levers outside their ranges, naming ``where`` (a file) and the field."""
-    ranges = {
-        "road_price_nok_per_km": (0.0, 20.0),
-        "toll_ring_nok_per_passage": (0.0, 500.0),
-        "pt_fare_factor": (0.0, 5.0),
-        "pt_frequency_factor": (0.25, 4.0),
-        "remote_work_share": (0.0, 0.9),
-    }
-    for name, (low, high) in ranges.items():
-        value = getattr(levers, name)
-        if value is not None and not low <= value <= high:
-            raise ValueError(
-                f"{where}: field 'transport.{name}' is {value}; allowed: {low} to {high}"
-            )
-
-
 @dataclass(frozen=True)
 class CommuteSkims:
     """Per worker: peak minutes by (sub)mode, km by mode and toll-ring passages per trip."""

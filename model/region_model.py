@@ -88,6 +88,7 @@ class RegionModel(mesa.Model):
         transport_levers: TransportLevers | None = None,
         energy_levers: EnergyLevers | None = None,
         climate_reference: ClimateReference | None = None,
+        population_growth_factor: float = 1.0,
     ) -> None:
         """Build the base-year world.
 
@@ -111,6 +112,8 @@ class RegionModel(mesa.Model):
             climate_reference: the baseline run's emissions and target anchors for the
                 climate budgets' reference path (default: this run is its own reference,
                 as the baseline is).
+            population_growth_factor: the region's population growth as a multiple of the
+                growth in SSB's main projection (default 1: the projection itself).
 
         """
         if not 0.0 < scale <= 1.0:
@@ -191,7 +194,10 @@ class RegionModel(mesa.Model):
         self.migration = Migration(
             migration_params,
             self.settlement,
-            regional_projection(self.bundle, list(self.world.codes)),
+            scaled_growth(
+                regional_projection(self.bundle, list(self.world.codes)),
+                population_growth_factor,
+            ),
             self.world.codes,
             self.stream("migration"),
         )
@@ -525,6 +531,18 @@ class RegionModel(mesa.Model):
             dwellings.municipal_rental[households.dwelling],
             households.tenure == MUNICIPAL_RENTER,
         ), "municipal renters and municipal dwellings disagree"
+
+
+def scaled_growth(projection: dict[int, float], growth_factor: float) -> dict[int, float]:
+    """The projection with its growth from the first year multiplied by ``growth_factor``.
+
+    1 keeps SSB's main projection, 0 holds the population at the base year, 1.5 grows it
+    one and a half times as much (the growth lever of the Foresight narratives).
+    """
+    if not growth_factor >= 0:
+        raise ValueError(f"population_growth_factor is {growth_factor}; allowed: >= 0")
+    base = projection[min(projection)]
+    return {year: base + growth_factor * (value - base) for year, value in projection.items()}
 
 
 def regional_projection(bundle: Bundle, codes: list[str]) -> dict[int, float]:

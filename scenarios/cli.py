@@ -4,6 +4,7 @@
     osloregion runs
     osloregion summary <run id>
     osloregion report <run id>      # report.html: population map and time series
+    osloregion compare baseline ringeriksbanen --seeds 5 --scale 0.05
 
 Bad input (a missing data file, an unknown region or scenario, impossible years) ends with a
 one-line error that names the file and field, exit status 2, and nothing written.
@@ -21,6 +22,7 @@ import pandas as pd
 from model.bundle import BundleError
 from model.parameters import ParameterError
 from model.region import RegionError
+from scenarios.compare import ComparisonRequest, compare_scenarios, comparison_text, stderr_line
 from scenarios.report import write_report
 from scenarios.runner import RunRequest, run_scenario
 from scenarios.scenario import ScenarioError
@@ -54,16 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run a scenario and store its results")
     run.add_argument("--scenario", default="baseline", help="library name or path to a TOML file")
-    run.add_argument("--start", type=int, default=2024, help="first year reported")
-    run.add_argument("--end", type=int, default=2030, help="last year simulated (inclusive)")
-    run.add_argument("--scale", type=_scale, default=0.05, help="share of households, (0, 1]")
     run.add_argument("--seed", type=int, default=1, help="random seed of the run")
-    run.add_argument(
-        "--region", default="osloregionen", help="osloregionen (65 members) or all (104)"
-    )
-    run.add_argument("--data-dir", type=Path, default=None, help="data bundle folder")
-    run.add_argument("--runs-dir", type=Path, default=Path("runs"), help="results folder")
-    run.add_argument("--quiet", action="store_true", help="no progress output")
+    _add_run_options(run)
     run.set_defaults(handler=_run)
 
     runs = commands.add_parser("runs", help="list stored runs")
@@ -79,7 +73,36 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("run_id", help="run id or a unique prefix of it")
     report.add_argument("--runs-dir", type=Path, default=Path("runs"))
     report.set_defaults(handler=_report)
+
+    compare = commands.add_parser(
+        "compare", help="compare scenarios with the first (the nullalternativ) over seeds"
+    )
+    compare.add_argument(
+        "scenarios",
+        nargs="+",
+        metavar="scenario",
+        help="library names or TOML paths; the first is the reference",
+    )
+    compare.add_argument("--seeds", type=int, default=5, help="seeds 1..N, N >= 2")
+    compare.add_argument(
+        "--workers", type=int, default=None, help="parallel runs (default: CPUs; 1: in-process)"
+    )
+    _add_run_options(compare)
+    compare.set_defaults(handler=_compare)
     return parser
+
+
+def _add_run_options(command: argparse.ArgumentParser) -> None:
+    """The options ``run`` and ``compare`` share: years, scale, region, folders, quiet."""
+    command.add_argument("--start", type=int, default=2024, help="first year reported")
+    command.add_argument("--end", type=int, default=2030, help="last year simulated (inclusive)")
+    command.add_argument("--scale", type=_scale, default=0.05, help="share of households, (0, 1]")
+    command.add_argument(
+        "--region", default="osloregionen", help="osloregionen (65 members) or all (104)"
+    )
+    command.add_argument("--data-dir", type=Path, default=None, help="data bundle folder")
+    command.add_argument("--runs-dir", type=Path, default=Path("runs"), help="results folder")
+    command.add_argument("--quiet", action="store_true", help="no progress output")
 
 
 def _scale(text: str) -> float:
@@ -106,6 +129,25 @@ def _run(args: argparse.Namespace) -> int:
     print(f"stored run {run.run_id} in {run.path}")
     print(summary_text(run))
     print(f"map and charts: osloregion report {run.run_id} --runs-dir {args.runs_dir}")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    """Compare scenarios with the first over seeds; print the scores and the folder."""
+    request = ComparisonRequest(
+        scenarios=tuple(args.scenarios),
+        seeds=args.seeds,
+        scale=args.scale,
+        start=args.start,
+        end=args.end,
+        region=args.region,
+        data_dir=args.data_dir,
+        workers=args.workers,
+    )
+    progress = None if args.quiet else ProgressPrinter()
+    log = None if args.quiet else stderr_line
+    comparison = compare_scenarios(request, args.runs_dir, progress, log)
+    print(comparison_text(comparison))
     return 0
 
 

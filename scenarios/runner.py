@@ -26,9 +26,11 @@ from model.bundle import BUNDLE_SCHEMA, DEFAULT_BUNDLE_DIR
 from model.emissions.system import ClimateReference
 from model.region_model import RegionModel
 from scenarios.scenario import (
+    BASELINE,
     construction_levers,
     energy_levers,
     load_scenario,
+    population_growth_factor,
     rail_projects,
     scenario_hash,
     settlement_policy,
@@ -37,9 +39,27 @@ from scenarios.scenario import (
 from scenarios.store import StoredRun, list_runs, write_run
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-BASELINE = "baseline"
 CODE_FOLDERS = ("model", "agents", "scenarios")
+# Files under CODE_FOLDERS and data/parameters that only read or present stored results: a
+# change to them does not change what a run computes, so it does not make stored runs stale.
+RESULT_READERS = (
+    "scenarios/cli.py",
+    "scenarios/compare.py",
+    "scenarios/report.py",
+    "data/parameters/scorecard.toml",
+)
+# Scenario files enter a run through the scenario hash of the resolved scenario instead.
+SCENARIO_FILES = "scenarios/library/"
 PACKAGES = ("mesa", "numpy", "scipy", "pandas", "pyarrow")
+RUN_TABLES = (
+    "indicators",
+    "cells",
+    "od_commuting",
+    "emissions",
+    "energy_stations",
+    "fleet",
+    "climate_budget",
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +87,7 @@ def run_scenario(
     """
     report = progress or (lambda message, done, total: None)
     scenario = load_scenario(request.scenario)
+    code = code_version()  # the code as the run starts, not as it ends
     started = time.perf_counter()
     model = RegionModel(
         seed=request.seed,
@@ -79,6 +100,7 @@ def run_scenario(
         rail_projects=rail_projects(scenario),
         transport_levers=transport_levers(scenario),
         energy_levers=energy_levers(scenario),
+        population_growth_factor=population_growth_factor(scenario),
     )
     base_year = model.year
     if not base_year <= request.start <= request.end:
@@ -124,7 +146,7 @@ def run_scenario(
             "title": model.bundle.title,
             "sha256": bundle_hash(model.bundle.path),
         },
-        "code": code_version(),
+        "code": code,
         "packages": package_versions(),
         "wall_time_seconds": round(wall_seconds, 3),
         "world_build_seconds": round(world_seconds, 3),
@@ -153,14 +175,14 @@ def run_scenario(
     return write_run(runs_dir, run_id, manifest, tables)
 
 
-def baseline_run(
-    request: RunRequest, runs_dir: Path, report: Callable[[str, int, int], None]
-) -> StoredRun:
-    """The stored baseline run matching ``request`` (same seed, scale, region, years, code).
+def find_run(request: RunRequest, runs_dir: Path) -> StoredRun | None:
+    """The newest stored run that answers ``request``, or None.
 
-    Runs it first if there is none: the baseline is every scenario's reference path.
+    A run answers it when it ran the same resolved scenario (hash), seed, scale and region,
+    with the same code and data bundle, and its years cover ``start``..``end``: the model
+    never looks ahead, so a longer run holds the same values for the shorter horizon.
     """
-    wanted = scenario_hash(load_scenario(BASELINE))
+    wanted = scenario_hash(load_scenario(request.scenario))
     code = code_version()["source_sha256"]
     bundle = bundle_hash(Path(request.data_dir or DEFAULT_BUNDLE_DIR))
     for run in reversed(list_runs(runs_dir)):
@@ -174,11 +196,40 @@ def baseline_run(
             and manifest.get("end", 0) >= request.end
             and manifest.get("code", {}).get("source_sha256") == code
             and manifest.get("data_bundle", {}).get("sha256") == bundle
-            and (run.path / "emissions.parquet").is_file()
+            and all((run.path / f"{name}.parquet").is_file() for name in RUN_TABLES)
         ):
             return run
+    return None
+
+
+def find_or_run(
+    request: RunRequest,
+    runs_dir: Path,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> tuple[StoredRun, bool]:
+    """The stored run answering ``request`` (see ``find_run``), running it if there is none.
+
+    Returns the run and whether it was reused.
+    """
+    stored = find_run(request, runs_dir)
+    if stored is not None:
+        return stored, True
+    return run_scenario(request, runs_dir, progress), False
+
+
+def baseline_run(
+    request: RunRequest, runs_dir: Path, report: Callable[[str, int, int], None]
+) -> StoredRun:
+    """The stored baseline run matching ``request`` (same seed, scale, region, years, code).
+
+    Runs it first if there is none: the baseline is every scenario's reference path.
+    """
+    baseline = replace(request, scenario=BASELINE)
+    stored = find_run(baseline, runs_dir)
+    if stored is not None:
+        return stored
     report("running the baseline first (the reference path of the climate budgets)", 0, 0)
-    return run_scenario(replace(request, scenario=BASELINE), runs_dir, report)
+    return run_scenario(baseline, runs_dir, report)
 
 
 def climate_reference_of(run: StoredRun) -> ClimateReference:
@@ -235,10 +286,18 @@ def bundle_hash(folder: Path) -> str:
 
 
 def code_version() -> dict[str, Any]:
-    """The project version, the git commit if there is one, and a hash of the code itself."""
+    """The project version, the git commit if there is one, and a hash of the code itself.
+
+    The hash covers what a run computes with: the model, agents, scenario loading and
+    running, and the parameter files; not the result readers (``RESULT_READERS``) and not
+    the scenario library, whose files a run's scenario hash covers.
+    """
     digest = hashlib.sha256()
     for folder in (*CODE_FOLDERS, "data/parameters"):
         for path in sorted((PROJECT_ROOT / folder).rglob("*")):
+            relative = path.relative_to(PROJECT_ROOT).as_posix()
+            if relative in RESULT_READERS or relative.startswith(SCENARIO_FILES):
+                continue
             if path.is_file() and path.suffix in (".py", ".toml", ".csv"):
                 digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
                 digest.update(path.read_bytes())

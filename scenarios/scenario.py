@@ -1,35 +1,28 @@
-"""Scenario files: a name, a title and description for planners, and levers.
+"""Scenario files: a name, a title and description for planners, ``extends`` and levers.
 
 A scenario is a TOML file in ``scenarios/library/`` (found by name) or anywhere (found by
-path). Loading resolves it to a plain dictionary; its hash identifies it in run manifests.
-Levers so far (each table optional; a missing lever keeps the baseline's value):
+path). It builds on another scenario through ``extends`` (a library name or a path relative
+to the file; default ``baseline``, the nullalternativ, which is the root of every chain): a
+lever the file does not set keeps the value of the scenario it extends, and one no scenario
+in the chain sets keeps the catalogue's default. Tables merge key by key (a rail project
+added to the baseline's), lists are replaced whole. ``title`` and ``description`` are the
+file's own.
 
-* ``[settlement]``: ``rule`` (dispersed | concentrated | quotas),
-  ``refugee_households_per_year`` (households per year, >= 0), ``quotas`` (a table of
-  municipality number = households per year, for the rule ``quotas``);
-* ``[rail]``: ``<project> = <opening year>`` (2024-2050) for a project of
-  ``data/parameters/rail_projects.toml`` (Ringeriksbanen, InterCity, Rikstunnel and others);
-* ``[construction]``: ``station_densification_radius_km`` (km, > 0),
-  ``station_densification_extra_dwellings_per_cell`` (dwellings per km² of land, >= 0),
-  ``multi_core_towns`` (list of municipality numbers), ``multi_core_share`` (0-1),
-  ``area_neutrality_max_new_cells_per_year`` (cells per year, >= 0);
-* ``[transport]``: ``road_price_nok_per_km`` (NOK per car km, 0-20, default 0),
-  ``toll_ring_nok_per_passage`` (NOK, 0-500, default in ``mode_choice.toml``),
-  ``pt_fare_factor`` (times today's fares, 0-5, default 1), ``pt_frequency_factor`` (times
-  today's departures, 0.25-4, default 1), ``remote_work_share`` (share of working days at
-  home, 0-0.9, default in ``mode_choice.toml``);
-* ``[energy_stations]``, ``[grid]``, ``[climate]``: energy stations for heavy vehicles (a
-  list, or a count and a siting rule), grid headroom by municipality, municipal climate
-  targets (see ``scenarios/energy.py``).
+Every lever, with its unit, range and default, is listed in ``scenarios/levers.toml`` (the
+lever catalogue; ``docs/levers.md`` is generated from it). A bad file is refused before
+anything runs with a :class:`ScenarioError` naming the file, the line (where it can be
+found), the field, the value given and what is allowed.
 
-A wrong type, an out-of-range value or an unknown lever is refused with the file, the field
-and what is allowed. ``extends`` and the full lever catalogue come with the scenario issue.
+Loading returns the *resolved* scenario: a plain dictionary with every lever the chain sets
+and ``extends`` as the list of scenarios it builds on (nearest first). That dictionary is
+what a run's manifest stores and what its hash identifies.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -37,54 +30,36 @@ from typing import Any
 from model.construction import ConstructionLevers
 from model.emissions.stations import EnergyLevers
 from model.migration import SettlementPolicy
-from model.mode_choice import TransportLevers, check_levers
-from model.transport.network import load_rail_projects
-from scenarios.energy import LeverError
+from model.mode_choice import TransportLevers
 from scenarios.energy import energy_levers as build_energy_levers
+from scenarios.levers import LeverError, check_levers, load_catalogue
 
 LIBRARY_DIR = Path(__file__).resolve().parent / "library"
-ALLOWED_FIELDS = {
-    "name": str,
-    "title": dict,
-    "description": dict,
-    "settlement": dict,
-    "construction": dict,
-    "rail": dict,
-    "transport": dict,
-    "energy_stations": dict,
-    "grid": dict,
-    "climate": dict,
-}
-SETTLEMENT_LEVERS = {
-    "rule": str,
-    "refugee_households_per_year": (int, float),
-    "quotas": dict,
-}
-CONSTRUCTION_LEVERS = {
-    "station_densification_radius_km": (int, float),
-    "station_densification_extra_dwellings_per_cell": (int, float),
-    "multi_core_towns": list,
-    "multi_core_share": (int, float),
-    "area_neutrality_max_new_cells_per_year": int,
-}
-TRANSPORT_LEVERS = {
-    "road_price_nok_per_km": (int, float),
-    "toll_ring_nok_per_passage": (int, float),
-    "pt_fare_factor": (int, float),
-    "pt_frequency_factor": (int, float),
-    "remote_work_share": (int, float),
-}
+BASELINE = "baseline"
+TEXT_FIELDS = ("title", "description", "foresight")
 LANGUAGES = ("nb", "en")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}")
+# A Foresight narrative's place on the two axes of the workshop and its story.
+FORESIGHT_FIELDS = {
+    "growth": ("strong", "weak"),
+    "pattern": ("oslo", "multi_core"),
+    "story_nb": None,
+    "story_en": None,
+}
+# Fields that describe a scenario but do not change what it simulates (not hashed).
+DESCRIPTIVE_FIELDS = TEXT_FIELDS
 
 
 class ScenarioError(ValueError):
     """A scenario file is missing or invalid; the message names the file and field."""
 
 
-def scenario_path(name_or_path: str) -> Path:
-    """The file of a library scenario name, or the given path."""
+def scenario_path(name_or_path: str, relative_to: Path | None = None) -> Path:
+    """The file of a library scenario name, or the given path (relative to a file's folder)."""
     candidate = Path(name_or_path)
     if candidate.suffix == ".toml" or candidate.parent != Path("."):
+        if relative_to is not None and not candidate.is_absolute():
+            return relative_to.parent / candidate
         return candidate
     return LIBRARY_DIR / f"{name_or_path}.toml"
 
@@ -95,80 +70,193 @@ def library_names() -> list[str]:
 
 
 def load_scenario(name_or_path: str) -> dict[str, Any]:
-    """Read and validate a scenario; return it resolved as a plain dictionary."""
+    """Read, resolve and validate a scenario; return it resolved as a plain dictionary."""
     path = scenario_path(name_or_path)
-    if not path.is_file():
-        raise ScenarioError(
-            f"{path}: scenario not found; library scenarios: {', '.join(library_names())}"
-        )
-    try:
-        scenario = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ScenarioError(f"{path}: not valid TOML ({error})") from error
-    for field, value in scenario.items():
-        if field not in ALLOWED_FIELDS:
-            raise ScenarioError(
-                f"{path}: field '{field}' is unknown; allowed: {', '.join(ALLOWED_FIELDS)}"
-            )
-        if not isinstance(value, ALLOWED_FIELDS[field]):
-            kind = ALLOWED_FIELDS[field].__name__
-            raise ScenarioError(f"{path}: field '{field}' is {value!r}; allowed: a {kind}")
-    if "name" not in scenario:
-        raise ScenarioError(f"{path}: field 'name' missing")
-    for field in ("title", "description"):
-        texts = scenario.get(field, {})
-        for language, text in texts.items():
-            if language not in LANGUAGES or not isinstance(text, str):
-                raise ScenarioError(
-                    f"{path}: field '{field}.{language}' is {text!r}; allowed: text in "
-                    f"{' or '.join(LANGUAGES)}"
-                )
-    for table, levers in (
-        ("settlement", SETTLEMENT_LEVERS),
-        ("construction", CONSTRUCTION_LEVERS),
-        ("transport", TRANSPORT_LEVERS),
-    ):
-        _check_levers(path, table, scenario.get(table, {}), levers)
+    scenario = _resolve(path, ())
     try:
         settlement_policy(scenario)
         construction_levers(scenario)
-        check_levers(transport_levers(scenario), str(path))
+        transport_levers(scenario)
+        energy_levers(scenario)
     except ValueError as error:
-        if str(error).startswith(str(path)):
-            raise ScenarioError(str(error)) from error
-        raise ScenarioError(f"{path}: {error}") from error
-    _check_rail(path, scenario.get("rail", {}))
-    try:
-        build_energy_levers(scenario)
-    except LeverError as error:
         raise ScenarioError(f"{path}: {error}") from error
     return scenario
 
 
-def _check_levers(path: Path, table: str, values: dict[str, Any], levers: dict) -> None:
-    for lever, value in values.items():
-        if lever not in levers:
-            raise ScenarioError(
-                f"{path}: field '{table}.{lever}' is unknown; allowed: {', '.join(levers)}"
-            )
-        kinds = levers[lever] if isinstance(levers[lever], tuple) else (levers[lever],)
-        if isinstance(value, bool) or not isinstance(value, kinds):
-            allowed = " or ".join(kind.__name__ for kind in kinds)
-            raise ScenarioError(f"{path}: field '{table}.{lever}' is {value!r}; allowed: {allowed}")
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` is a file; False for names no file can have (a NUL byte, too long)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
-def _check_rail(path: Path, rail: dict[str, Any]) -> None:
-    catalogue = load_rail_projects()
-    for project, year in rail.items():
-        if project not in catalogue:
+def _is_root(path: Path) -> bool:
+    return path.resolve() == (LIBRARY_DIR / f"{BASELINE}.toml").resolve()
+
+
+def _resolve(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    """The scenario of ``path`` merged onto the scenarios it extends."""
+    if path.resolve() in chain:
+        names = " -> ".join(p.name for p in (*chain, path.resolve()))
+        raise ScenarioError(f"{chain[0]}: field 'extends' is circular ({names})")
+    raw, text = read_scenario_file(path)
+    resolved: dict[str, Any] = {"name": raw["name"]}
+    for field in TEXT_FIELDS:
+        if field in raw:
+            resolved[field] = raw[field]
+    levers = {k: v for k, v in raw.items() if k not in ("name", "extends", *TEXT_FIELDS)}
+    parent_name = raw.get("extends", None if _is_root(path) else BASELINE)
+    if parent_name is None:
+        return resolved | levers
+    parent_path = scenario_path(parent_name, relative_to=path)
+    if not _is_file(parent_path):
+        raise ScenarioError(
+            f"{_where(path, text, 'extends')}field 'extends' is {parent_name!r}, which is not "
+            f"found ({parent_path}); allowed: a library scenario ({', '.join(library_names())}) "
+            "or a path to a TOML file"
+        )
+    parent = _resolve(parent_path, (*chain, path.resolve()))
+    merged = _merge(
+        {k: v for k, v in parent.items() if k not in ("name", "extends", *TEXT_FIELDS)}, levers
+    )
+    resolved["extends"] = [parent["name"], *parent.get("extends", [])]
+    return resolved | merged
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` onto ``base``: tables merge key by key, everything else is replaced."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def read_scenario_file(path: Path) -> tuple[dict[str, Any], str]:
+    """One scenario file as written (not resolved), checked field by field, and its text."""
+    if not _is_file(path):
+        raise ScenarioError(
+            f"{path}: scenario not found; library scenarios: {', '.join(library_names())}"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+        scenario = tomllib.loads(text)
+    except OSError as error:
+        raise ScenarioError(f"{path}: cannot be read ({error.strerror})") from error
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ScenarioError(f"{path}: not valid TOML ({error})") from error
+    name = scenario.get("name")
+    if name is None:
+        raise ScenarioError(f"{path}: field 'name' missing; allowed: a name like 'my_scenario'")
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise ScenarioError(
+            f"{_where(path, text, 'name')}field 'name' is {name!r}; allowed: 1-64 letters "
+            "a-z, digits, '_' or '-' (it names the run folders)"
+        )
+    extends = scenario.get("extends")
+    if extends is not None and (not isinstance(extends, str) or not extends.strip()):
+        raise ScenarioError(
+            f"{_where(path, text, 'extends')}field 'extends' is {extends!r}; allowed: the name "
+            "of a library scenario or a path to a TOML file"
+        )
+    _check_foresight(path, text, scenario.get("foresight", {}))
+    for field in ("title", "description"):
+        texts = scenario.get(field, {})
+        if not isinstance(texts, dict):
             raise ScenarioError(
-                f"{path}: field 'rail.{project}' is unknown; allowed: {', '.join(catalogue)}"
+                f"{_where(path, text, field)}field '{field}' is {texts!r}; allowed: a table "
+                f"with texts in {' and '.join(LANGUAGES)}"
             )
-        if isinstance(year, bool) or not isinstance(year, int) or not 2024 <= year <= 2050:
+        for language, words in texts.items():
+            if language not in LANGUAGES or not isinstance(words, str):
+                raise ScenarioError(
+                    f"{_where(path, text, f'{field}.{language}')}field '{field}.{language}' "
+                    f"is {words!r}; allowed: text in {' or '.join(LANGUAGES)}"
+                )
+    try:
+        check_levers(scenario, other_fields=("name", "extends", *TEXT_FIELDS))
+    except LeverError as error:
+        raise ScenarioError(f"{_where(path, text, error.field)}{error}") from error
+    return scenario, text
+
+
+def _check_foresight(path: Path, text: str, table: Any) -> None:
+    """The ``[foresight]`` table: the narrative's two axes and its story in nb and en."""
+    if not isinstance(table, dict):
+        raise ScenarioError(
+            f"{_where(path, text, 'foresight')}field 'foresight' is {table!r}; allowed: a table"
+        )
+    for key, value in table.items():
+        where = f"foresight.{key}"
+        if key not in FORESIGHT_FIELDS:
             raise ScenarioError(
-                f"{path}: field 'rail.{project}' is {year!r}; allowed: an opening year "
-                "from 2024 to 2050"
+                f"{_where(path, text, where)}field '{where}' is unknown; allowed: "
+                f"{', '.join(FORESIGHT_FIELDS)}"
             )
+        choices = FORESIGHT_FIELDS[key]
+        if choices is None and not isinstance(value, str):
+            raise ScenarioError(
+                f"{_where(path, text, where)}field '{where}' is {value!r}; allowed: text"
+            )
+        if choices is not None and value not in choices:
+            raise ScenarioError(
+                f"{_where(path, text, where)}field '{where}' is {value!r}; allowed: "
+                f"{' or '.join(choices)}"
+            )
+
+
+def _where(path: Path, text: str, field: str) -> str:
+    line = line_of(text, field)
+    return f"{path}, line {line}: " if line is not None else f"{path}: "
+
+
+def line_of(text: str, field: str) -> int | None:
+    """The line (1-based) of a dotted field in TOML text, or of its nearest written parent.
+
+    ``field`` is as in error messages: ``transport.road_price_nok_per_km``,
+    ``energy_stations.station[2].lat``, ``climate.0301.cut_share``. A value inside an inline
+    table is found at the line of the table's key.
+    """
+    found: dict[str, int] = {}
+    header, counts = "", {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if line.startswith("[["):
+            name = _key(line[2 : line.find("]]")])
+            index = counts.get(name, 0)
+            counts[name] = index + 1
+            header = f"{name}[{index}]"
+            found.setdefault(header, number)
+            found.setdefault(name, number)
+        elif line.startswith("["):
+            header = _key(line[1 : line.find("]")])
+            found.setdefault(header, number)
+        elif "=" in line and not line.startswith("#"):
+            key = _key(line.split("=", 1)[0])
+            found.setdefault(f"{header}.{key}" if header else key, number)
+    parts = field.replace("[", ".[").split(".")
+    while parts:
+        candidate = ".".join(parts).replace(".[", "[")
+        if candidate in found:
+            return found[candidate]
+        parts.pop()
+    return None
+
+
+def _key(written: str) -> str:
+    return "".join(written.split()).replace('"', "").replace("'", "")
+
+
+def _table(scenario: dict[str, Any], theme: str) -> dict[str, Any]:
+    """A theme's levers: the scenario's values, the catalogue's defaults for the rest."""
+    catalogue = load_catalogue()
+    values = scenario.get(theme, {})
+    return {
+        lever.name: values.get(lever.name, lever.default) for lever in catalogue.theme_levers(theme)
+    }
 
 
 def rail_projects(scenario: dict[str, Any]) -> dict[str, int]:
@@ -176,32 +264,44 @@ def rail_projects(scenario: dict[str, Any]) -> dict[str, int]:
     return dict(scenario.get("rail", {}))
 
 
+def population_growth_factor(scenario: dict[str, Any]) -> float:
+    """The growth lever: population growth as a multiple of SSB's main projection's."""
+    return float(_table(scenario, "growth")["population_growth_factor"])
+
+
 def settlement_policy(scenario: dict[str, Any]) -> SettlementPolicy:
-    """The refugee settlement lever of a scenario (defaults where not set)."""
-    table = dict(scenario.get("settlement", {}))
-    table["quotas"] = {str(k): float(v) for k, v in table.get("quotas", {}).items()}
-    return SettlementPolicy(**table)
+    """The refugee settlement lever of a scenario (catalogue defaults where not set)."""
+    table = _table(scenario, "settlement")
+    return SettlementPolicy(
+        rule=table["rule"],
+        refugee_households_per_year=float(table["refugee_households_per_year"]),
+        quotas={str(k): float(v) for k, v in table["quotas"].items()},
+    )
 
 
 def transport_levers(scenario: dict[str, Any]) -> TransportLevers:
     """Road pricing, public transport fare and frequency, remote work (defaults where not set)."""
-    return TransportLevers(**{k: float(v) for k, v in scenario.get("transport", {}).items()})
+    return TransportLevers(**{k: float(v) for k, v in _table(scenario, "transport").items()})
 
 
 def energy_levers(scenario: dict[str, Any]) -> EnergyLevers:
-    """Energy stations, grid headroom and climate targets of a scenario (none where not set)."""
+    """Energy stations, grid headroom and climate targets of a scenario (defaults where not set)."""
     return build_energy_levers(scenario)
 
 
 def construction_levers(scenario: dict[str, Any]) -> ConstructionLevers:
     """The zoning and construction levers of a scenario (none where not set)."""
-    table = dict(scenario.get("construction", {}))
-    if "multi_core_towns" in table:
-        table["multi_core_towns"] = tuple(table["multi_core_towns"])
+    table = _table(scenario, "construction")
+    table["multi_core_towns"] = tuple(table["multi_core_towns"])
+    table["station_densification_stations"] = tuple(table["station_densification_stations"])
     return ConstructionLevers(**table)
 
 
 def scenario_hash(scenario: dict[str, Any]) -> str:
-    """SHA-256 of the resolved scenario in canonical JSON."""
-    canonical = json.dumps(scenario, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """SHA-256 of the resolved scenario in canonical JSON, without its title and description.
+
+    Mending a description does not make stored runs of the scenario look out of date.
+    """
+    content = {k: v for k, v in scenario.items() if k not in DESCRIPTIVE_FIELDS}
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

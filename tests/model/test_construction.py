@@ -123,6 +123,28 @@ def test_station_densification_adds_capacity_only_near_stations(small_model):
     assert np.array_equal(dense[~near], base[~near])
 
 
+def test_station_densification_can_be_limited_to_named_stations(small_model):
+    world = small_model.world
+    stock = small_model.cell_counts()["dwellings"]
+    stations = small_model.bundle["rail_stations.csv"]
+    oslo = tuple(stations.loc[stations["kommunenummer"] == "0301", "station_name"])
+    near_oslo = cells_near_stations(world, 1.0, oslo)
+    near_all = cells_near_stations(world, 1.0)
+    assert 10 < near_oslo.sum() < near_all.sum()
+    assert not (near_oslo & ~near_all).any()
+    assert (world.cell_municipality[near_oslo] == world.codes.index("0301")).mean() > 0.8
+    levers = ConstructionLevers(
+        station_densification_radius_km=1.0,
+        station_densification_extra_dwellings_per_cell=400.0,
+        station_densification_stations=oslo,
+    )
+    base = initial_zoning(world, stock, PARAMS.zoning, NO_LEVER).capacity_dwellings
+    dense = initial_zoning(world, stock, PARAMS.zoning, levers).capacity_dwellings
+    assert np.array_equal(dense > base, near_oslo & (world.cell_land_share > 0))
+    with pytest.raises(ValueError, match="station 'Gotham' is unknown"):
+        cells_near_stations(world, 1.0, ("Gotham",))
+
+
 def test_multi_core_puts_the_share_of_capacity_in_the_town_centres(small_model):
     world = small_model.world
     stock = small_model.cell_counts()["dwellings"]

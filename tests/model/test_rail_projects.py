@@ -295,8 +295,16 @@ def test_section_saving_must_be_less_than_the_section(base):
 @pytest.mark.parametrize(
     "scenario, projects",
     [
-        ("intercity_complete", {"intercity_vestfold", "intercity_ostfold", "intercity_dovre"}),
-        ("rikstunnel", {"rikstunnel"}),
+        (
+            "intercity_complete",
+            {
+                "intercity_vestfold",
+                "intercity_ostfold",
+                "intercity_dovre",
+                "intercity_dovre_lillehammer",
+            },
+        ),
+        ("rikstunnel", {"rikstunnel", "intercity_vestfold", "intercity_dovre"}),
     ],
 )
 def test_library_scenarios_open_catalogue_projects(scenario, projects):

@@ -119,7 +119,7 @@ def test_bad_input_gives_one_line_error_and_writes_nothing(tmp_path: Path, capsy
 def test_invalid_scenario_file_is_refused_with_the_field(tmp_path: Path):
     path = tmp_path / "bad.toml"
     path.write_text('name = "x"\nrailway = 3\n')
-    with pytest.raises(ScenarioError, match=r"bad\.toml: field 'railway' is unknown"):
+    with pytest.raises(ScenarioError, match=r"bad\.toml, line 2: field 'railway' is unknown"):
         load_scenario(str(path))
 
 
@@ -179,24 +179,36 @@ def test_abandoned_staging_folder_is_ignored_and_removed_by_the_next_run(tmp_pat
 
 
 @pytest.mark.parametrize(
-    "text, field",
+    "text, message",
     [
-        ('name = "x"\n[settlement]\nrule = "lottery"\n', "settlement rule 'lottery'"),
-        ('name = "x"\n[settlement]\nrefugees = 10\n', "field 'settlement.refugees' is unknown"),
+        (
+            'name = "x"\n[settlement]\nrule = "lottery"\n',
+            "line 3: field 'settlement.rule' is 'lottery'; allowed: one of 'dispersed'",
+        ),
+        (
+            'name = "x"\n[settlement]\nrefugees = 10\n',
+            "line 3: field 'settlement.refugees' is unknown",
+        ),
         (
             'name = "x"\n[settlement]\nrefugee_households_per_year = "many"\n',
-            "allowed: int or float",
+            "is 'many'; allowed: a number from 0 to 20000 (households per year)",
         ),
-        ('name = "x"\n[construction]\nmulti_core_share = 1.5\n', "multi_core_share is 1.5"),
-        ('name = "x"\n[construction]\nstation_densification_radius_km = -1\n', "allowed: > 0"),
+        (
+            'name = "x"\n[construction]\nmulti_core_share = 1.5\n',
+            "field 'construction.multi_core_share' is 1.5; allowed: a number from 0 to 0.9",
+        ),
+        (
+            'name = "x"\n[construction]\nstation_densification_radius_km = -1\n',
+            "is -1; allowed: a number from 0.1 to 5 (km)",
+        ),
     ],
 )
-def test_bad_levers_are_refused_with_the_field(tmp_path: Path, text: str, field: str):
+def test_bad_levers_are_refused_with_the_field(tmp_path: Path, text: str, message: str):
     path = tmp_path / "bad.toml"
     path.write_text(text)
     with pytest.raises(ScenarioError) as error:
         load_scenario(str(path))
-    assert "bad.toml" in str(error.value) and field in str(error.value)
+    assert "bad.toml" in str(error.value) and message in str(error.value)
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +222,13 @@ def test_every_library_scenario_runs_a_short_horizon(library_runs_dir: Path, nam
     from scenarios.runner import RunRequest, run_scenario
 
     run = run_scenario(RunRequest(scenario=name, scale=0.01, end=2025), library_runs_dir)
-    assert run.manifest["scenario"] == load_scenario(name)
+    resolved = load_scenario(name)
+    assert run.manifest["scenario"] == resolved
+    assert run.manifest["scenario_hash"] == scenario_hash(resolved)
+    if name != "baseline":  # the manifest holds the resolved scenario, inherited levers too
+        assert run.manifest["scenario"]["extends"] == ["baseline"]
+        for project, year in load_scenario("baseline")["rail"].items():
+            assert run.manifest["scenario"]["rail"][project] == year
     assert len(run.table("indicators")) > 0
 
 
