@@ -43,7 +43,12 @@ from model.emissions.system import (
 )
 from model.household_formation import HouseholdFormation
 from model.housing.indicators import HOUSING_STOCKS, housing_indicators, vacancy_rate
-from model.housing.market import HousingMarket, accessibility
+from model.housing.market import (
+    HousingMarket,
+    access_elasticity,
+    accessibility,
+    travel_adjusted_access,
+)
 from model.housing.prices import base_dwelling_prices, load_housing_price_parameters
 from model.indicators import FLOWS, STOCKS, IndicatorLog, stock_indicators
 from model.jobs import jobs_by_sector, load_job_parameters, relative_trends, sector_targets
@@ -228,6 +233,7 @@ class RegionModel(mesa.Model):
             self.stream("commuting"),
         )
         self.travel.refresh(self.year, self.cell_counts)
+        self._set_up_travel_access()
         self.job_sectors = load_job_sectors(params_folder)
         self.job_params = load_job_parameters(params_folder)
         self.establishment_sizes = _establishment_sizes(params_folder)
@@ -356,8 +362,36 @@ class RegionModel(mesa.Model):
             FLOWS,
         )
         self.year += 1
-        self.travel.refresh(self.year, self.cell_counts)  # a rail project opens on 1 January
+        if self.travel.refresh(self.year, self.cell_counts):  # a rail project opens on 1 January
+            self._update_travel_access()
         self._record_stocks()
+
+    def _set_up_travel_access(self) -> None:
+        """Remember the base year's accessibility, for when the rail network changes.
+
+        Where households choose to live depends on the housing market's accessibility of a
+        cell (distance to Oslo S and stations). When rail projects open, that accessibility
+        moves with the cell's job accessibility with the projects over without them (jobs of
+        the base year within reach by the commuting model's generalised time), by the
+        elasticity the base year's own geography shows between the two
+        (``access_elasticity``).
+        """
+        counts = self.cell_counts()
+        self._jobs_base_per_cell = counts["jobs"]
+        self._housing_access_base = self.housing_market.access.copy()
+        self.housing_access_elasticity = access_elasticity(
+            self._housing_access_base,
+            self.travel.job_access_per_cell(self._jobs_base_per_cell),
+            counts["population"],
+        )
+
+    def _update_travel_access(self) -> None:
+        """Move the housing market's accessibility with what the open projects change."""
+        self.housing_market.access = travel_adjusted_access(
+            self._housing_access_base,
+            self.travel.job_access_ratio_per_cell(self._jobs_base_per_cell),
+            self.housing_access_elasticity,
+        )
 
     def _municipal_figure(self, name: str) -> np.ndarray:
         """A stock of 1 January this year per municipality (population, jobs, ...)."""

@@ -127,30 +127,31 @@ class Travel:
         """Names of the rail projects open in ``year``."""
         return sorted(name for name, (_, opening) in self.rail_projects.items() if opening <= year)
 
-    def refresh(self, year: int, cell_counts: Callable[[], dict[str, np.ndarray]]) -> None:
+    def refresh(self, year: int, cell_counts: Callable[[], dict[str, np.ndarray]]) -> bool:
         """Rebuild the skims if the open rail projects differ from the current skims'.
 
         ``cell_counts`` gives the population and jobs per cell that weight the zones; it is
-        called only when the skims are rebuilt.
+        called only when the skims are rebuilt. Returns whether they were.
         """
         open_now = self.open_projects(year)
         if open_now == self._open:
-            return
+            return False
         counts = cell_counts()
         population_per_cell, jobs_per_cell = counts["population"], counts["jobs"]
         network = with_projects(
             self.base_rail_network, [self.rail_projects[name][0] for name in open_now]
         )
-        self.skims: Skims = build_skims(
-            self.world, self.bundle, self.transport_params, population_per_cell, network
-        )
-        self.inputs: CommutingInputs = inputs_from(
-            self.world, self.skims, population_per_cell, jobs_per_cell, self.commuting_params
+        self.skims, self.inputs, self.zone_deterrence = self._commuting_costs(
+            network, population_per_cell, jobs_per_cell
         )
         self.commuting_cost_min = municipality_cost(self.inputs, self.commuting_params)
-        self.zone_deterrence = np.exp(
-            -self.commuting_params.beta_per_min * self.inputs.zone_cost_min.astype(float)
-        )
+        # The same zones and weights on the network without projects: the yardstick of what
+        # the open projects change (see ``job_access_ratio_per_cell``).
+        self.no_project_deterrence = self.zone_deterrence
+        if open_now:
+            self.no_project_deterrence = self._commuting_costs(
+                self.base_rail_network, population_per_cell, jobs_per_cell
+            )[2]
         zones = self.skims.zones
         centre = self.world.codes.index(self.mode_params.toll_ring_centre_municipality)
         self._inside_toll_ring = (
@@ -162,6 +163,22 @@ class Travel:
             <= self.mode_params.toll_ring_radius_km
         )
         self._open = open_now
+        return True
+
+    def _commuting_costs(
+        self, network, population_per_cell: np.ndarray, jobs_per_cell: np.ndarray
+    ) -> tuple[Skims, CommutingInputs, np.ndarray]:
+        """Skims, commuting inputs and the zone deterrence ``exp(-beta c)`` on ``network``."""
+        skims = build_skims(
+            self.world, self.bundle, self.transport_params, population_per_cell, network
+        )
+        inputs = inputs_from(
+            self.world, skims, population_per_cell, jobs_per_cell, self.commuting_params
+        )
+        deterrence = np.exp(
+            -self.commuting_params.beta_per_min * inputs.zone_cost_min.astype(float)
+        )
+        return skims, inputs, deterrence
 
     def labour_access_per_cell(self, population_per_cell: np.ndarray) -> np.ndarray:
         """Residents reachable from each land cell, weighted by ``exp(-beta c)``.
@@ -172,6 +189,29 @@ class Travel:
         zones = self.skims.zones
         residents = np.bincount(zones.cell_zone, population_per_cell, zones.n_zones)
         return (residents @ self.zone_deterrence)[zones.cell_zone]
+
+    def job_access_per_cell(self, jobs_per_cell: np.ndarray) -> np.ndarray:
+        """Jobs reachable from each land cell (as a home), weighted by ``exp(-beta c)``.
+
+        The mirror of ``labour_access_per_cell``: ``c`` is the zone generalised time of the
+        commuting model from the cell's zone to each work zone.
+        """
+        zones = self.skims.zones
+        jobs = np.bincount(zones.cell_zone, jobs_per_cell, zones.n_zones)
+        return (self.zone_deterrence @ jobs)[zones.cell_zone]
+
+    def job_access_ratio_per_cell(self, jobs_per_cell: np.ndarray) -> np.ndarray:
+        """Each cell's job accessibility with the open projects over that without them.
+
+        Both on the same zones and weights, so the ratio is the projects' effect alone: 1
+        where they change no time, above 1 where they bring jobs closer.
+        """
+        zones = self.skims.zones
+        jobs = np.bincount(zones.cell_zone, jobs_per_cell, zones.n_zones)
+        with_projects = self.zone_deterrence @ jobs
+        without = self.no_project_deterrence @ jobs
+        ratio = np.divide(with_projects, without, out=np.ones_like(without), where=without > 0)
+        return ratio[zones.cell_zone]
 
     def step(
         self,

@@ -7,9 +7,11 @@ scenario, indicator, area (the region or a municipality) and year the comparison
 means, the mean difference and its 5-95 % band over the seeds, and a score on the scale of
 Norwegian impact assessment (``---`` to ``+++``) read from ``data/parameters/scorecard.toml``:
 
-* ``0`` when the band contains 0 (the effect is within the seed noise: with a few seeds
-  the band reaches almost to the extreme seeds, so roughly, the seeds disagree on the sign)
-  or the mean difference is below the first threshold;
+* ``0`` when the effect is within the seed noise: the band contains 0 (with a few seeds
+  the band reaches almost to the extreme seeds, so roughly, the seeds disagree on the
+  sign), or the mean difference is no larger than the reference's own spread over the
+  seeds (half its 5-95 % range: what one seed differs from another without any lever);
+* ``0`` also when the mean difference is below the first threshold;
 * otherwise one to three signs by the thresholds (relative change for counts and amounts,
   points for shares), ``+`` meaning better for indicators with a direction and more for
   those without (the column ``sign_means`` says which).
@@ -74,6 +76,7 @@ COLUMNS = [
     "difference_p95",
     "relative_difference",
     "n_seeds",
+    "reference_noise",
     "within_noise",
     "score",
 ]
@@ -218,8 +221,11 @@ def seed_statistics(reference: np.ndarray, scenario: np.ndarray) -> dict[str, np
     A seed counts for a row when both values are finite. Returns per row: ``reference_mean``,
     ``scenario_mean``, ``difference_mean``, ``difference_p05`` and ``difference_p95``
     (quantiles of the per-seed differences, linear interpolation), ``relative_difference``
-    (the mean difference over |reference mean|; NaN when that is 0), ``n_seeds`` and
-    ``within_noise`` (the 5-95 % band contains 0, or fewer than two seeds count).
+    (the mean difference over |reference mean|; NaN when that is 0), ``n_seeds``,
+    ``reference_noise`` (half the 5-95 % range of the reference's own values over the seeds:
+    how much one seed of the reference differs from another) and ``within_noise`` (the
+    5-95 % band of the differences contains 0, or the mean difference is no larger than the
+    reference's noise, or fewer than two seeds count).
     """
     reference = np.atleast_2d(np.asarray(reference, dtype=float))
     scenario = np.atleast_2d(np.asarray(scenario, dtype=float))
@@ -233,16 +239,15 @@ def seed_statistics(reference: np.ndarray, scenario: np.ndarray) -> dict[str, np
         scenario_mean = np.nanmean(np.where(valid, scenario, np.nan), axis=1)
         difference_mean = np.nanmean(masked, axis=1)
         # np.quantile is vectorised; np.nanquantile loops over rows, so only where needed.
-        p05, p95 = np.full((2, len(masked)), np.nan)
-        complete = valid.all(axis=1)
-        p05[complete], p95[complete] = np.quantile(masked[complete], [0.05, 0.95], axis=1)
-        if not complete.all():
-            gaps = np.nanquantile(masked[~complete], [0.05, 0.95], axis=1)
-            p05[~complete], p95[~complete] = gaps
+        p05, p95 = _quantiles(masked, valid)
+        reference_p05, reference_p95 = _quantiles(np.where(valid, reference, np.nan), valid)
     scale = np.abs(reference_mean)
     relative = np.full(len(reference_mean), np.nan)
     np.divide(difference_mean, scale, out=relative, where=scale > 0)
-    within_noise = ~((p05 > 0) | (p95 < 0)) | (n_seeds < 2)
+    reference_noise = (reference_p95 - reference_p05) / 2.0
+    within_noise = (
+        ~((p05 > 0) | (p95 < 0)) | (np.abs(difference_mean) <= reference_noise) | (n_seeds < 2)
+    )
     return {
         "reference_mean": reference_mean,
         "scenario_mean": scenario_mean,
@@ -251,8 +256,23 @@ def seed_statistics(reference: np.ndarray, scenario: np.ndarray) -> dict[str, np
         "difference_p95": p95,
         "relative_difference": relative,
         "n_seeds": n_seeds,
+        "reference_noise": reference_noise,
         "within_noise": within_noise,
     }
+
+
+def _quantiles(values: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The 5 % and 95 % quantiles of each row's valid values (linear interpolation).
+
+    ``np.quantile`` is vectorised; ``np.nanquantile`` loops over rows, so it is used only
+    for rows with a missing seed.
+    """
+    p05, p95 = np.full((2, len(values)), np.nan)
+    complete = valid.all(axis=1)
+    p05[complete], p95[complete] = np.quantile(values[complete], [0.05, 0.95], axis=1)
+    if not complete.all():
+        p05[~complete], p95[~complete] = np.nanquantile(values[~complete], [0.05, 0.95], axis=1)
+    return p05, p95
 
 
 def effect_steps(magnitude: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
@@ -839,7 +859,8 @@ def legend_text(scorecard: Scorecard) -> str:
         f"Scores ---..+++: + better (or more, where sign_means is 'more'), - worse (or less); "
         f"one to three signs at {relative} % change ({points} points for shares); "
         "0 = smaller, or within the seed noise (the 5-95 % band of the paired seed "
-        "differences contains 0)."
+        "differences contains 0, or the difference is no larger than the reference's own "
+        "spread over the seeds)."
     )
 
 

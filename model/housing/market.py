@@ -415,7 +415,10 @@ def municipal_rental_eligible(persons: Persons, households: Households) -> np.nd
 
 
 def accessibility(world: World, params: HousingMarketParameters, placement) -> np.ndarray:
-    """Accessibility of every land cell, 0-1: distance to Oslo S and the station term."""
+    """Base-year accessibility of every land cell, 0-1: distance to Oslo S and the station term.
+
+    Rail projects move it later (``travel_adjusted_access``).
+    """
     from model.geo import lonlat_to_utm33
 
     oslo_e, oslo_n = lonlat_to_utm33(10.7528, 59.9110)
@@ -426,6 +429,36 @@ def accessibility(world: World, params: HousingMarketParameters, placement) -> n
     access = np.exp(-distance_km / params.choice.access_decay_km)
     access += params.choice.access_station_weight * stations
     return access / access.max()
+
+
+def access_elasticity(access: np.ndarray, job_access: np.ndarray, population: np.ndarray) -> float:
+    """The elasticity of the housing choice's accessibility to job accessibility.
+
+    The slope of ``log(access)`` on ``log(job_access)`` across the populated cells of the
+    base year, weighted by population: how much more accessible (in the housing choice's
+    terms) the region's own geography makes a cell that reaches 1 % more jobs.
+    """
+    cells = (population > 0) & (access > 0) & (job_access > 0)
+    if cells.sum() < 2:
+        return 0.0
+    x, y, weight = np.log(job_access[cells]), np.log(access[cells]), population[cells]
+    x_mean, y_mean = np.average(x, weights=weight), np.average(y, weights=weight)
+    variance = np.average((x - x_mean) ** 2, weights=weight)
+    if variance <= 0:
+        return 0.0
+    return float(np.average((x - x_mean) * (y - y_mean), weights=weight) / variance)
+
+
+def travel_adjusted_access(
+    access_base: np.ndarray, job_access_ratio: np.ndarray, elasticity: float
+) -> np.ndarray:
+    """The base-year accessibility moved by what the open rail projects do to job access.
+
+    ``access_base * job_access_ratio ** elasticity``: a project that brings a cell 25 % more
+    jobs within reach raises its accessibility by ``1.25 ** elasticity``; cells whose travel
+    times it does not change keep their base-year value.
+    """
+    return access_base * np.asarray(job_access_ratio, dtype=float) ** elasticity
 
 
 def _append_arrivals(persons: Persons, households: Households, arrivals: Arrivals) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from model.bundle import load_bundle
+from model.housing.market import access_elasticity, travel_adjusted_access
 from model.parameters import ParameterError
 from model.region_model import RegionModel
 from model.transport.network import (
@@ -79,6 +80,41 @@ def test_ringeriksbanen_raises_the_rail_share_of_ringerike_oslo_commuters(with_a
     base, project = with_and_without["base"][0], with_and_without["ringeriksbanen"][0]
     assert rail_share(project, 2024) == pytest.approx(rail_share(base, 2024), abs=0.01)
     assert rail_share(project, 2025) > rail_share(base, 2025) + 0.15
+
+
+def test_ringeriksbanen_raises_the_housing_accessibility_of_ringerike_most(with_and_without):
+    """Where households choose to live moves with the network: the cells the project brings
+    closer to jobs gain accessibility in the housing choice, Ringerike, Hole and Jevnaker
+    most, and no cell loses any (a project only shortens times)."""
+    base, project = with_and_without["base"][0], with_and_without["ringeriksbanen"][0]
+    assert np.array_equal(base.housing_market.access, base._housing_access_base)  # no change
+    ratio = project.housing_market.access / project._housing_access_base
+    assert ratio.min() >= 1.0 - 1e-12
+    world = project.world
+    population = project.cell_counts()["population"]
+    by_municipality = {
+        code: np.average(ratio[cells], weights=population[cells] + 1e-9)
+        for m, code in enumerate(world.codes)
+        if (cells := world.cell_municipality == m).any()
+    }
+    top_three = sorted(by_municipality, key=by_municipality.get)[-3:]
+    assert set(top_three) == {"3305", "3310", "3236"}, top_three  # Ringerike, Hole, Jevnaker
+    assert by_municipality["3305"] > 1.1
+    assert by_municipality["0301"] < 1.01
+    assert 0.2 < project.housing_access_elasticity < 2.0
+
+
+def test_access_elasticity_is_the_population_weighted_log_slope():
+    rng = np.random.default_rng(0)
+    job_access = rng.uniform(1.0, 1000.0, 500)
+    population = rng.uniform(0.0, 50.0, 500)
+    population[:50] = 0.0  # empty cells do not count
+    access = 0.01 * job_access**0.5
+    access[:50] = 1.0
+    assert access_elasticity(access, job_access, population) == pytest.approx(0.5)
+    adjusted = travel_adjusted_access(access, np.full(500, 1.21), 0.5)
+    assert np.allclose(adjusted, access * 1.1)
+    assert np.array_equal(travel_adjusted_access(access, np.ones(500), 0.5), access)
 
 
 def test_unknown_rail_project_is_refused():
