@@ -5,6 +5,7 @@
     osloregion summary <run id>
     osloregion report <run id>      # report.html: population map and time series
     osloregion compare baseline ringeriksbanen --seeds 5 --scale 0.05
+    osloregion dashboard            # the planners' dashboard on http://127.0.0.1:8765
 
 Bad input (a missing data file, an unknown region or scenario, impossible years) ends with a
 one-line error that names the file and field, exit status 2, and nothing written.
@@ -89,6 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_run_options(compare)
     compare.set_defaults(handler=_compare)
+
+    dashboard = commands.add_parser(
+        "dashboard", help="start the planners' dashboard (Solara, offline) in a browser"
+    )
+    dashboard.add_argument("--runs-dir", type=Path, default=Path("runs"), help="results folder")
+    dashboard.add_argument("--host", default=None, help="address (default 127.0.0.1)")
+    dashboard.add_argument("--port", type=int, default=None, help="port (default 8765)")
+    dashboard.set_defaults(handler=_dashboard)
     return parser
 
 
@@ -149,6 +158,16 @@ def _compare(args: argparse.Namespace) -> int:
     comparison = compare_scenarios(request, args.runs_dir, progress, log)
     print(comparison_text(comparison))
     return 0
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    """Store the baseline at dashboard scale if needed, then serve the dashboard."""
+    from dashboard.launch import serve  # the dashboard builds on scenarios/, not the reverse
+
+    progress = ProgressPrinter()
+    status = serve(args.runs_dir, args.host, args.port, progress)
+    progress.finish()
+    return status
 
 
 def _runs(args: argparse.Namespace) -> int:

@@ -1,0 +1,227 @@
+"""What the dashboard asks of ``scenarios/``: the library, levers, runs and comparisons.
+
+The dashboard never reaches into the model: it reads the lever catalogue, writes scenario
+files, runs them through ``scenarios.runner`` in a separate process (so a run never blocks
+another session's page, and a crash leaves an error message, not a dead server) and reads
+the stored runs' Parquet tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import queue
+import tempfile
+import tomllib
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import tomli_w
+
+from scenarios.levers import Catalogue, Lever, load_catalogue
+from scenarios.runner import RunRequest, find_or_run, find_run
+from scenarios.scenario import BASELINE, ScenarioError, library_names, load_scenario
+from scenarios.store import StoredRun
+
+SETTINGS_PATH = Path(__file__).resolve().parent / "settings.toml"
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Scale, seeds and years of the dashboard's runs; where the server listens."""
+
+    scale: float
+    seeds: int
+    start: int
+    end: int
+    host: str
+    port: int
+    scenario_folder: str
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The dashboard's settings (``dashboard/settings.toml``).
+
+    ``OSLOREGION_DASHBOARD_END`` overrides the last year (the browser tests run short).
+    """
+    values = tomllib.loads(SETTINGS_PATH.read_text(encoding="utf-8"))
+    if os.environ.get("OSLOREGION_DASHBOARD_END"):
+        values["end"] = int(os.environ["OSLOREGION_DASHBOARD_END"])
+    return Settings(**values)
+
+
+def catalogue() -> Catalogue:
+    """The lever catalogue the controls are built from."""
+    return load_catalogue()
+
+
+def simple_levers() -> list[Lever]:
+    """Levers with one value (number, whole number, year, choice): those with a control."""
+    return [
+        lever
+        for lever in catalogue().levers.values()
+        if lever.kind in ("number", "integer", "year", "choice")
+    ]
+
+
+@lru_cache(maxsize=32)
+def _library_scenario(name: str) -> dict[str, Any]:
+    return load_scenario(name)
+
+
+def library() -> dict[str, dict[str, Any]]:
+    """Every library scenario, resolved, by name."""
+    return {name: _library_scenario(name) for name in library_names()}
+
+
+def lever_value(scenario: dict[str, Any], lever: Lever) -> Any:
+    """The value a (resolved) scenario gives a lever, else the catalogue's default."""
+    table = scenario.get(lever.theme, {})
+    return table.get(lever.name, lever.default)
+
+
+def scenario_from_levers(
+    name: str, extends: str, values: dict[str, Any], texts: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A scenario file's content: ``name``, ``extends`` and the levers set in ``values``.
+
+    ``values`` maps lever keys (``transport.road_price_nok_per_km``) to values; None leaves
+    a lever to the scenario it extends.
+    """
+    scenario: dict[str, Any] = {"name": name, "extends": extends}
+    scenario.update(texts or {})
+    for key, value in values.items():
+        if value is None:
+            continue
+        theme, lever = key.split(".", 1)
+        scenario.setdefault(theme, {})[lever] = value
+    return scenario
+
+
+def scenario_text(scenario: dict[str, Any]) -> str:
+    """A scenario as TOML text, as a planner downloads it."""
+    return tomli_w.dumps(scenario)
+
+
+def check_scenario_text(text: str, file_name: str = "scenario.toml") -> dict[str, Any]:
+    """Validate uploaded TOML text; return the resolved scenario or raise ``ScenarioError``.
+
+    The message names the field and line, with ``file_name`` as the file.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / Path(file_name).name
+        path.write_text(text, encoding="utf-8")
+        try:
+            return load_scenario(str(path))
+        except ScenarioError as error:
+            raise ScenarioError(str(error).replace(str(path), Path(file_name).name)) from None
+
+
+def scenario_file(scenario: dict[str, Any], runs_dir: Path) -> Path:
+    """Write a session's scenario under the runs folder, named by its hash; return its path.
+
+    A library scenario is run by name instead; this is for edited ones.
+    """
+    resolved_parent = scenario.get("extends", BASELINE)
+    folder = runs_dir / settings().scenario_folder
+    folder.mkdir(parents=True, exist_ok=True)
+    content = dict(scenario)
+    content["extends"] = resolved_parent
+    text = scenario_text(content)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    path = folder / f"{scenario['name']}-{digest}.toml"
+    if not path.exists():
+        staging = path.with_suffix(".incomplete")
+        staging.write_text(text, encoding="utf-8")
+        staging.rename(path)
+    load_scenario(str(path))  # refuse before anything runs
+    return path
+
+
+def request(source: str, seed: int = 1) -> RunRequest:
+    """The run of a scenario (library name or file) at the dashboard's scale and years."""
+    config = settings()
+    return RunRequest(
+        scenario=source, seed=seed, scale=config.scale, start=config.start, end=config.end
+    )
+
+
+def stored_run(source: str, runs_dir: Path, seed: int = 1) -> StoredRun | None:
+    """The stored run of a scenario at dashboard scale, or None."""
+    return find_run(request(source, seed), runs_dir)
+
+
+def _run_in_child(run_request: RunRequest, runs_dir: Path, events: Any) -> str:
+    """Find or run in a child process; progress events go to the ``events`` queue."""
+
+    def progress(message: str, done: int, total: int) -> None:
+        events.put((message, done, total))
+
+    run, _ = find_or_run(run_request, runs_dir, progress)
+    return str(run.path)
+
+
+def run_scenario_process(
+    source: str, runs_dir: Path, progress: Progress | None = None, seed: int = 1
+) -> StoredRun:
+    """Run (or find) a scenario at dashboard scale in a child process, reporting progress.
+
+    The child writes the run atomically; if it dies, this raises and nothing is stored.
+    """
+    stored = stored_run(source, runs_dir, seed)
+    if stored is not None:
+        return stored
+    context = multiprocessing.get_context("forkserver")
+    with context.Manager() as manager, ProcessPoolExecutor(1, mp_context=context) as pool:
+        events = manager.Queue()
+        future = pool.submit(_run_in_child, request(source, seed), runs_dir, events)
+        while not future.done() or not events.empty():
+            try:
+                message, done, total = events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if progress is not None:
+                progress(message, done, total)
+        future.result()  # raises the child's error
+    stored = stored_run(source, runs_dir, seed)
+    if stored is None:
+        raise RuntimeError(f"the run of {source} finished but is not in {runs_dir}")
+    return stored
+
+
+def indicators(run: StoredRun) -> pd.DataFrame:
+    """A run's indicator table."""
+    return _table(str(run.path), "indicators")
+
+
+@lru_cache(maxsize=64)
+def _table(path: str, name: str) -> pd.DataFrame:
+    return StoredRun(Path(path), {}).table(name)
+
+
+def run_table(run: StoredRun, name: str) -> pd.DataFrame:
+    """One Parquet table of a stored run (cached: stored runs never change)."""
+    return _table(str(run.path), name)
+
+
+def series(run: StoredRun, indicator: str, area: str = "region") -> pd.Series:
+    """One indicator of one area by year."""
+    table = indicators(run)
+    rows = table[(table["indicator"] == indicator) & (table["kommunenummer"] == area)]
+    return rows.set_index("year")["value"].sort_index()
+
+
+def municipality_names(run: StoredRun | None = None) -> dict[str, str]:
+    """Municipality number -> name, from the shipped bundle."""
+    from model.bundle import DEFAULT_BUNDLE_DIR  # the bundle's file, not the model
+
+    table = pd.read_csv(DEFAULT_BUNDLE_DIR / "municipalities.csv", dtype=str)
+    return dict(zip(table["kommunenummer"], table["kommunenavn"], strict=True))

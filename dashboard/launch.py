@@ -1,0 +1,69 @@
+"""``osloregion dashboard``: make sure the baseline is stored, then start the Solara app.
+
+The first page is never empty: the baseline at dashboard scale is found among the stored
+runs or computed first (with progress in the terminal). The app runs offline: Solara's
+assets come from the ``solara-assets`` package and telemetry is switched off.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from dashboard.backend import request, settings
+from scenarios.runner import find_or_run
+from scenarios.scenario import BASELINE
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def ensure_baseline(runs_dir: Path, progress: Callable[[str, int, int], None] | None) -> str:
+    """The stored baseline run at dashboard scale (run now if there is none); its id."""
+    run, _ = find_or_run(request(BASELINE), runs_dir, progress)
+    return run.run_id
+
+
+def server_command(host: str, port: int) -> list[str]:
+    """The command that serves the app."""
+    return [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        "dashboard.app",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--no-open",
+        "--production",
+    ]
+
+
+def server_environment(runs_dir: Path) -> dict[str, str]:
+    """The environment of the server: offline, and where the runs are."""
+    environment = dict(os.environ)
+    environment["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    environment["OSLOREGION_RUNS_DIR"] = str(runs_dir.resolve())
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [str(PROJECT_ROOT), *filter(None, [environment.get("PYTHONPATH")])]
+    )
+    return environment
+
+
+def serve(
+    runs_dir: Path,
+    host: str | None = None,
+    port: int | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> int:
+    """Store the baseline if needed, then serve the dashboard until interrupted."""
+    config = settings()
+    host, port = host or config.host, port or config.port
+    run_id = ensure_baseline(runs_dir, progress)
+    print(f"baseline: {run_id}", file=sys.stderr)
+    print(f"dashboard: http://{host}:{port}/ (Ctrl-C stops it)", file=sys.stderr)
+    return subprocess.call(server_command(host, port), env=server_environment(runs_dir))

@@ -1,0 +1,191 @@
+"""The dashboard in a real browser: started as a user starts it, looked at as a user looks.
+
+``osloregion dashboard`` runs in a subprocess on a free port with its own runs folder and a
+short horizon (``OSLOREGION_DASHBOARD_END``); Debian's chromium (installed by ``.ci/run``)
+drives it through Playwright. Screenshots of every page go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get("CI"), reason="no chromium (CI installs it)"
+)
+PAGES = {
+    "": "Velg scenario",
+    "compare": "Scenarioer å sammenligne",
+    "indeks": "Befolkning",
+    "climate": "Kommune",
+    "workshop": "Fire fremtider",
+    "model": "Datakilder",
+}
+BAD_TOML = 'name = "bad"\n[transport]\nroad_price_nok_per_km = 50\n'
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``osloregion dashboard`` on a free port; its URL. Stops it afterwards."""
+    runs_dir = tmp_path_factory.mktemp("dashboard_runs")
+    port = free_port()
+    environment = dict(os.environ, OSLOREGION_DASHBOARD_END="2026")
+    log = open(runs_dir / "server.log", "w")  # noqa: SIM115 (closed below)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scenarios.cli", "dashboard", "--runs-dir", str(runs_dir)]
+        + ["--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError((runs_dir / "server.log").read_text())
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            time.sleep(1)
+    else:
+        process.kill()
+        raise RuntimeError("dashboard did not start:\n" + (runs_dir / "server.log").read_text())
+    yield url, runs_dir
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def page(browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(60_000)
+    yield page
+    page.close()
+
+
+def open_page(page, url: str, path: str, expected: str) -> None:
+    page.goto(url + path)
+    page.get_by_text(expected).first.wait_for()
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_opens_with_its_content(server, page, path: str):
+    url, _ = server
+    open_page(page, url, path, PAGES[path])
+    assert "Osloregionen: scenarioer" in page.inner_text("body")
+    if path == "indeks":  # the baseline was stored at start: the series have points
+        page.locator(".scatterlayer .point").first.wait_for()
+        assert page.locator(".scatterlayer .point").count() >= 10 * 3
+    screenshot(page, f"page-{path or 'scenario'}")
+
+
+def test_language_switch_changes_the_labels(server, page):
+    url, _ = server
+    open_page(page, url, "", "Velg scenario")
+    page.locator(".language-switch").click()
+    page.get_by_text("Choose a scenario").first.wait_for()
+    body = page.inner_text("body")
+    assert "COMPARE" in body.upper() and "Velg scenario" not in body
+
+
+def test_a_scenario_runs_with_progress_and_is_stored(server, page):
+    url, runs_dir = server
+    open_page(page, url, "", "Velg scenario")
+    field = page.get_by_label("Veiprising (kr per kjørte bil-km)")
+    field.fill("1.5")
+    field.press("Enter")
+    page.locator(".run-button").click()
+    page.get_by_text("Ferdig:").first.wait_for(timeout=120_000)
+    manifests = [p.read_text() for p in runs_dir.glob("*/manifest.json")]
+    assert any('"road_price_nok_per_km": 1.5' in text for text in manifests)
+    screenshot(page, "scenario-run")
+
+
+def test_an_invalid_uploaded_scenario_shows_the_field(server, page):
+    url, _ = server
+    open_page(page, url, "", "Velg scenario")
+    # A dropped file as the browser hands it over. Headless Chromium gives synthetic drops no
+    # file-system entry, so webkitGetAsEntry (which Solara's drop zone calls) is shimmed to
+    # return the file; the upload then takes Solara's real path to the server.
+    transfer = page.evaluate_handle(
+        """(text) => {
+            const file = new File([text], 'bad.toml', {type: 'text/plain'});
+            const data = new DataTransfer();
+            data.items.add(file);
+            DataTransferItem.prototype.webkitGetAsEntry = function () {
+                const dropped = this.getAsFile();
+                return {isFile: true, file: (resolve) => resolve(dropped)};
+            };
+            return data;
+        }""",
+        BAD_TOML,
+    )
+    page.get_by_text("Slipp en scenariofil").first.dispatch_event(
+        "drop", {"dataTransfer": transfer}
+    )
+    error = page.locator(".file-error")
+    error.wait_for()
+    message = error.inner_text()
+    assert "transport.road_price_nok_per_km" in message and "line 3" in message
+    assert "bad.toml" in message
+    screenshot(page, "scenario-invalid-upload")
+
+
+def test_compare_shows_maps_bands_and_scorecard(server, page):
+    url, _ = server
+    open_page(page, url, "compare", "Scenarioer å sammenligne")
+    page.locator(".compare-button").click()
+    page.locator(".compare-column").first.wait_for(timeout=240_000)
+    polygons = page.locator(".compare-column .scatterlayer path.js-fill")
+    polygons.first.wait_for()
+    assert polygons.count() >= 60  # one polygon per municipality of the region
+    assert page.locator(".scatterlayer .point").count() >= 3  # the series have points
+    rows = page.locator(".compare-column table tbody tr")
+    assert rows.count() >= 10  # the scorecard's headline rows
+    assert any(score in page.inner_text("body") for score in ("+++", "0"))
+    screenshot(page, "compare")

@@ -1,0 +1,81 @@
+"""Dashboard pieces without a browser: backend, figures and components (``solara.render``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import ipyvuetify as v
+import pandas as pd
+import pytest
+import solara
+
+from dashboard import app, backend, figures
+from dashboard.i18n import strings, text
+from scenarios.scenario import ScenarioError, load_scenario
+
+
+def test_every_text_exists_in_both_languages():
+    for section, entries in strings().items():
+        for key, entry in entries.items():
+            assert set(entry) == {"nb", "en"}, f"{section}.{key}"
+            assert entry["nb"].strip() and entry["en"].strip(), f"{section}.{key}"
+    assert text("pages.compare", "nb") == "Sammenlign" and text("pages.compare", "en") == "Compare"
+
+
+def test_uploaded_text_is_checked_and_errors_name_the_file_line_and_field():
+    with pytest.raises(ScenarioError) as error:
+        backend.check_scenario_text('name = "x"\n[rail]\nringeriksbanen = 2070\n', "mine.toml")
+    message = str(error.value)
+    assert message.startswith("mine.toml, line 3: field 'rail.ringeriksbanen' is 2070")
+    scenario = backend.check_scenario_text('name = "ok"\n[transport]\npt_fare_factor = 0.5\n')
+    assert scenario["transport"]["pt_fare_factor"] == 0.5 and scenario["extends"] == ["baseline"]
+
+
+def test_edited_levers_become_a_scenario_file_that_round_trips(tmp_path: Path):
+    values = {"transport.road_price_nok_per_km": 1.5, "growth.population_growth_factor": None}
+    scenario = backend.scenario_from_levers("mitt", "ringeriksbanen", values)
+    path = backend.scenario_file(scenario, tmp_path)
+    resolved = load_scenario(str(path))
+    assert resolved["transport"] == {"road_price_nok_per_km": 1.5}
+    assert resolved["rail"]["ringeriksbanen"] == 2032  # inherited
+    assert backend.scenario_file(scenario, tmp_path) == path  # same content, same file
+    assert not list(path.parent.glob("*.incomplete"))
+
+
+def test_municipality_map_draws_every_municipality_and_zero_as_white():
+    values = pd.Series(0.0, index=["0301", "3201", "3203"])
+    figure = figures.municipality_map(values, {}, "t", diverging=True)
+    fills = [trace for trace in figure.data if trace.fill == "toself"]
+    assert len(fills) >= 3 and {trace.fillcolor for trace in fills} == {"rgb(247, 247, 247)"}
+    names = {"0301": "Oslo"}
+    figure = figures.municipality_map(pd.Series([1.0, -1.0], index=["0301", "3201"]), names, "t")
+    assert any("Oslo: 1" in str(trace.text) for trace in figure.data)
+
+
+def test_scenario_page_has_a_control_for_every_simple_lever():
+    app.language.set("nb")
+    _, rc = solara.render(app.ScenarioPage(), handle_error=False)
+    labels = [w.widget.label for w in rc.find(v.TextField)] + [
+        w.widget.label for w in rc.find(v.Select)
+    ]
+    labels += [w.widget.label for w in rc.find(v.Slider)]
+    for lever in backend.simple_levers():
+        assert any(label and label.startswith(lever.label_nb) for label in labels), lever.key
+
+
+def test_language_switch_changes_the_navigation():
+    app.language.set("nb")
+    _, rc = solara.render(app.Layout(children=[]), handle_error=False)
+    rc.find(v.Btn, children=["Sammenlign"]).assert_single()
+    rc.find(v.Btn, children=["English"]).widget.click()
+    rc.find(v.Btn, children=["Compare"]).assert_single()
+    app.language.set("nb")
+
+
+def test_workshop_page_shows_the_four_futures_with_their_stories():
+    app.language.set("nb")
+    _, rc = solara.render(app.WorkshopPage(), handle_error=False)
+    futures = [name for name, s in backend.library().items() if "foresight" in s]
+    assert len(futures) == 4
+    buttons = rc.find(v.Btn, children=[text("workshop.choose", "nb")])
+    assert len(buttons) == 4
