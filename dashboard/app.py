@@ -368,16 +368,17 @@ def IndeksPage():
         solara.Info(t("compare.none"))
         return
     scorecard = load_scorecard()
-    with solara.ColumnsResponsive(6, large=4):
-        for name in INDEKS:
-            values = backend.series(run, name, area.value)
-            title = scorecard.label(name, language.value)
-            where = (
-                t("indeks.region")
-                if area.value == "region"
-                else municipality_names.get(area.value, area.value)
-            )
-            solara.FigurePlotly(figures.lines({where: values}, title))
+    where = (
+        t("indeks.region")
+        if area.value == "region"
+        else municipality_names.get(area.value, area.value)
+    )
+    solara.Markdown(f"### {where}")
+    panels = {
+        scorecard.label(name, language.value): backend.series(run, name, area.value)
+        for name in INDEKS
+    }
+    solara.FigurePlotly(figures.panel(panels))
 
 
 # ---- Klimabudsjett -------------------------------------------------------------------------
@@ -410,22 +411,17 @@ def ClimatePage():
         t("climate.measure"): budget["measure_co2e_tonnes"],
         t("climate.target"): budget["target_co2e_tonnes"],
     }
-    title = f"{municipality_names.get(code, code)}: {t('climate.paths')}"
-    solara.FigurePlotly(figures.lines(paths, title, "t CO2e"))
     last = int(budget.index.max())
-    solara.Markdown(t("climate.gap", year=last, gap=f"{budget.loc[last, 'gap_co2e_tonnes']:,.0f}"))
+    solara.Markdown(
+        f"### {municipality_names.get(code, code)}: "
+        + t("climate.gap", year=last, gap=f"{budget.loc[last, 'gap_co2e_tonnes']:,.0f}")
+    )
     emissions = backend.run_table(run, "emissions")
     here = emissions[emissions["kommunenummer"] == code]
     by_sector = here.groupby(["year", "sector"], as_index=False)["co2e_tonnes"].sum()
-    solara.FigurePlotly(
-        figures.stacked_bars(
-            by_sector, "year", "sector", "co2e_tonnes", t("climate.by_sector", year=last)
-        )
-    )
     road = here[here["sector"] == "Veitrafikk"]
-    solara.FigurePlotly(
-        figures.stacked_bars(road, "year", "source", "co2e_tonnes", t("climate.by_class"))
-    )
+    titles = (t("climate.paths"), t("climate.by_sector", year=last), t("climate.by_class"))
+    solara.FigurePlotly(figures.climate_panel(paths, by_sector, road, titles))
 
 
 # ---- Workshop ------------------------------------------------------------------------------

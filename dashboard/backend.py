@@ -16,6 +16,7 @@ import tempfile
 import tomllib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -169,28 +170,47 @@ def _run_in_child(run_request: RunRequest, runs_dir: Path, events: Any) -> str:
     return str(run.path)
 
 
+_POOL: dict[str, Any] = {}
+
+
+def _pool() -> tuple[ProcessPoolExecutor, Any]:
+    """The server's worker processes (two: two sessions can run at once) and a manager.
+
+    Made once and kept, so a run does not pay for starting Python and importing the model.
+    """
+    if "pool" not in _POOL:
+        context = multiprocessing.get_context("forkserver")
+        _POOL["manager"] = context.Manager()
+        _POOL["pool"] = ProcessPoolExecutor(2, mp_context=context)
+    return _POOL["pool"], _POOL["manager"]
+
+
 def run_scenario_process(
     source: str, runs_dir: Path, progress: Progress | None = None, seed: int = 1
 ) -> StoredRun:
-    """Run (or find) a scenario at dashboard scale in a child process, reporting progress.
+    """Run (or find) a scenario at dashboard scale in a worker process, reporting progress.
 
-    The child writes the run atomically; if it dies, this raises and nothing is stored.
+    The worker writes the run atomically; if it fails or dies, this raises and nothing is
+    stored.
     """
     stored = stored_run(source, runs_dir, seed)
     if stored is not None:
         return stored
-    context = multiprocessing.get_context("forkserver")
-    with context.Manager() as manager, ProcessPoolExecutor(1, mp_context=context) as pool:
-        events = manager.Queue()
-        future = pool.submit(_run_in_child, request(source, seed), runs_dir, events)
-        while not future.done() or not events.empty():
-            try:
-                message, done, total = events.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            if progress is not None:
-                progress(message, done, total)
-        future.result()  # raises the child's error
+    pool, manager = _pool()
+    events = manager.Queue()
+    future = pool.submit(_run_in_child, request(source, seed), runs_dir, events)
+    while not future.done() or not events.empty():
+        try:
+            message, done, total = events.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        if progress is not None:
+            progress(message, done, total)
+    try:
+        future.result()  # raises the worker's error
+    except BrokenProcessPool:
+        _POOL.clear()  # a dead worker: start afresh next time
+        raise
     stored = stored_run(source, runs_dir, seed)
     if stored is None:
         raise RuntimeError(f"the run of {source} finished but is not in {runs_dir}")

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
+from plotly.subplots import make_subplots
 
 GEOJSON_PATH = Path(__file__).resolve().parents[1] / "data" / "base_2024" / "kommuner_2024.geojson"
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
@@ -149,10 +150,64 @@ def lines(series: dict[str, pd.Series], title: str, y_title: str = "") -> go.Fig
     return figure
 
 
-def stacked_bars(table: pd.DataFrame, x: str, colour: str, value: str, title: str) -> go.Figure:
-    """Bars of ``value`` by ``x``, stacked by ``colour``."""
-    figure = go.Figure()
-    for name, group in table.groupby(colour, sort=False):
-        figure.add_trace(go.Bar(x=group[x], y=group[value], name=str(name)))
-    figure.update_layout(barmode="stack", title=title, height=380, margin={"t": 50})
+def panel(series: dict[str, pd.Series], columns: int = 3) -> go.Figure:
+    """Small multiples in one figure: one line per titled series (index = year).
+
+    One figure renders far faster in the browser than one widget per series.
+    """
+    rows = -(-len(series) // columns)
+    figure = make_subplots(
+        rows=rows, cols=columns, subplot_titles=list(series), vertical_spacing=0.08
+    )
+    for i, values in enumerate(series.values()):
+        figure.add_trace(
+            go.Scatter(
+                x=values.index,
+                y=values.to_numpy(),
+                mode="lines+markers",
+                line={"color": COLOURS[0]},
+                marker={"size": 4},
+                showlegend=False,
+            ),
+            row=i // columns + 1,
+            col=i % columns + 1,
+        )
+    figure.update_xaxes(tickformat="d")
+    figure.update_layout(height=260 * rows, margin={"t": 40, "l": 40, "r": 10, "b": 30})
+    return figure
+
+
+def climate_panel(
+    paths: dict[str, pd.Series],
+    by_sector: pd.DataFrame,
+    by_class: pd.DataFrame,
+    titles: tuple[str, str, str],
+) -> go.Figure:
+    """A municipality's climate budget in one figure: paths, sectors, vehicle classes.
+
+    The reference, measure and target paths; then emissions by sector and road traffic by
+    vehicle class (columns ``year``, ``sector`` or ``source``, ``co2e_tonnes``), stacked.
+    """
+    figure = make_subplots(rows=3, cols=1, subplot_titles=titles, vertical_spacing=0.08)
+    for i, (name, values) in enumerate(paths.items()):
+        figure.add_trace(
+            go.Scatter(
+                x=values.index,
+                y=values.to_numpy(),
+                mode="lines+markers",
+                name=name,
+                line={"color": COLOURS[i % len(COLOURS)], "dash": "dash" if i == 2 else None},
+            ),
+            row=1,
+            col=1,
+        )
+    for row, (table, column) in ((2, (by_sector, "sector")), (3, (by_class, "source"))):
+        for name, group in table.groupby(column, sort=False):
+            figure.add_trace(
+                go.Bar(x=group["year"], y=group["co2e_tonnes"], name=str(name), legendgroup=row),
+                row=row,
+                col=1,
+            )
+    figure.update_layout(barmode="stack", height=1100, margin={"t": 40})
+    figure.update_xaxes(tickformat="d")
     return figure

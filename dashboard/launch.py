@@ -8,7 +8,6 @@ assets come from the ``solara-assets`` package and telemetry is switched off.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -60,10 +59,14 @@ def serve(
     port: int | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> int:
-    """Store the baseline if needed, then serve the dashboard until interrupted."""
+    """Store the baseline if needed, then become the dashboard's server until stopped."""
     config = settings()
     host, port = host or config.host, port or config.port
     run_id = ensure_baseline(runs_dir, progress)
     print(f"baseline: {run_id}", file=sys.stderr)
     print(f"dashboard: http://{host}:{port}/ (Ctrl-C stops it)", file=sys.stderr)
-    return subprocess.call(server_command(host, port), env=server_environment(runs_dir))
+    sys.stderr.flush()
+    command = server_command(host, port)
+    # The server replaces this process, so stopping it (Ctrl-C, a signal) stops the server.
+    os.execve(command[0], command, server_environment(runs_dir))
+    return 0  # not reached
