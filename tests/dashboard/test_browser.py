@@ -189,3 +189,30 @@ def test_compare_shows_maps_bands_and_scorecard(server, page):
     assert rows.count() >= 10  # the scorecard's headline rows
     assert any(score in page.inner_text("body") for score in ("+++", "0"))
     screenshot(page, "compare")
+
+
+def test_two_sessions_keep_their_own_work_and_a_run_does_not_block_the_other(server, browser):
+    """Session A edits a lever and starts a run; session B still has the default and can
+    move between pages while A's run is going."""
+    url, _ = server
+    first, second = browser.new_context(), browser.new_context()
+    try:
+        a, b = first.new_page(), second.new_page()
+        for page in (a, b):
+            page.set_default_timeout(60_000)
+            open_page(page, url, "", "Velg scenario")
+        label = "Flyktninger bosatt per år (husholdninger per år)"
+        field = a.get_by_label(label)
+        field.fill("1234")
+        field.press("Enter")
+        a.locator(".run-button").click()
+        a.get_by_text("Kjører").first.wait_for()
+        assert b.get_by_label(label).input_value() in ("1000", "1000.0")
+        started = time.perf_counter()
+        b.locator(".nav-model").first.click()
+        b.get_by_text("Datakilder").first.wait_for(timeout=10_000)
+        assert time.perf_counter() - started < 10
+        a.get_by_text("Ferdig:").first.wait_for(timeout=120_000)
+    finally:
+        first.close()
+        second.close()
