@@ -349,11 +349,6 @@ def scorecard_table(table: pd.DataFrame, scenario: str, year: int, scorecard: An
 # ---- Indeks --------------------------------------------------------------------------------
 
 
-def ensure_view_run(source: str):
-    """The stored run of a library scenario at dashboard scale (None if not run yet)."""
-    return backend.stored_run(source, RUNS_DIR)
-
-
 @solara.component
 def IndeksPage():
     """The region's indicator panel over time, for the region or one municipality."""
@@ -363,7 +358,7 @@ def IndeksPage():
         solara.Select(t("indeks.scenario"), values=library, value=view_scenario)
         options = ["region", *sorted(municipality_names)]
         solara.Select(t("indeks.area"), values=options, value=area)
-    run = ensure_view_run(view_scenario.value)
+    run = backend.stored_run(view_scenario.value, RUNS_DIR)
     if run is None:
         solara.Info(t("compare.none"))
         return
@@ -396,7 +391,7 @@ def ClimatePage():
             values=sorted(municipality_names),
             value=budget_municipality,
         )
-    run = ensure_view_run(view_scenario.value)
+    run = backend.stored_run(view_scenario.value, RUNS_DIR)
     if run is None:
         solara.Info(t("compare.none"))
         return

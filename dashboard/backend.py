@@ -131,12 +131,9 @@ def scenario_file(scenario: dict[str, Any], runs_dir: Path) -> Path:
 
     A library scenario is run by name instead; this is for edited ones.
     """
-    resolved_parent = scenario.get("extends", BASELINE)
     folder = runs_dir / settings().scenario_folder
     folder.mkdir(parents=True, exist_ok=True)
-    content = dict(scenario)
-    content["extends"] = resolved_parent
-    text = scenario_text(content)
+    text = scenario_text({**scenario, "extends": scenario.get("extends", BASELINE)})
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     path = folder / f"{scenario['name']}-{digest}.toml"
     if not path.exists():
@@ -217,11 +214,6 @@ def run_scenario_process(
     return stored
 
 
-def indicators(run: StoredRun) -> pd.DataFrame:
-    """A run's indicator table."""
-    return _table(str(run.path), "indicators")
-
-
 @lru_cache(maxsize=64)
 def _table(path: str, name: str) -> pd.DataFrame:
     return StoredRun(Path(path), {}).table(name)
@@ -234,12 +226,12 @@ def run_table(run: StoredRun, name: str) -> pd.DataFrame:
 
 def series(run: StoredRun, indicator: str, area: str = "region") -> pd.Series:
     """One indicator of one area by year."""
-    table = indicators(run)
+    table = run_table(run, "indicators")
     rows = table[(table["indicator"] == indicator) & (table["kommunenummer"] == area)]
     return rows.set_index("year")["value"].sort_index()
 
 
-def municipality_names(run: StoredRun | None = None) -> dict[str, str]:
+def municipality_names() -> dict[str, str]:
     """Municipality number -> name, from the shipped bundle."""
     from model.bundle import DEFAULT_BUNDLE_DIR  # the bundle's file, not the model
 

@@ -15,6 +15,8 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
+from scenarios.compare import band_traces
+
 GEOJSON_PATH = Path(__file__).resolve().parents[1] / "data" / "base_2024" / "kommuner_2024.geojson"
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
 
@@ -98,34 +100,13 @@ def municipality_map(
 def band_series(rows: pd.DataFrame, title: str, y_title: str) -> go.Figure:
     """Mean difference by year with its 5-95 % band, one line per scenario.
 
-    ``rows``: columns ``scenario``, ``year``, ``difference_mean``, ``difference_p05``,
-    ``difference_p95`` (a comparison table restricted to one indicator and area).
+    ``rows``: a comparison table restricted to one indicator and area; the traces are
+    ``scenarios.compare.band_traces``, as on the comparison's own page.
     """
     figure = go.Figure()
     for i, (scenario, group) in enumerate(rows.groupby("scenario", sort=False)):
         colour = COLOURS[i % len(COLOURS)]
-        group = group.sort_values("year")
-        figure.add_trace(
-            go.Scatter(
-                x=list(group["year"]) + list(group["year"])[::-1],
-                y=list(group["difference_p95"]) + list(group["difference_p05"])[::-1],
-                fill="toself",
-                fillcolor=colour,
-                opacity=0.2,
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-            )
-        )
-        figure.add_trace(
-            go.Scatter(
-                x=group["year"],
-                y=group["difference_mean"],
-                mode="lines+markers",
-                name=str(scenario),
-                line={"color": colour},
-            )
-        )
+        figure.add_traces(band_traces(group.sort_values("year"), str(scenario), colour))
     figure.add_hline(y=0, line={"color": "grey", "width": 1})
     figure.update_layout(title=title, yaxis_title=y_title, height=380, margin={"t": 50})
     figure.update_xaxes(tickformat="d")

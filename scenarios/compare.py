@@ -760,6 +760,42 @@ def write_comparison(
         raise
 
 
+def band_traces(
+    rows: pd.DataFrame, scenario: str, colour: str, show_legend: bool = True
+) -> list[go.Scatter]:
+    """One scenario's 5-95 % band (two edges, filled between) and its mean difference line.
+
+    ``rows``: one indicator and area of a comparison table, by year.
+    """
+    red, green, blue = plotly.colors.hex_to_rgb(colour)
+    edge = {"mode": "lines", "line": {"width": 0}, "showlegend": False, "hoverinfo": "skip"}
+    return [
+        go.Scatter(x=rows["year"], y=rows["difference_p95"], legendgroup=scenario, **edge),
+        go.Scatter(
+            x=rows["year"],
+            y=rows["difference_p05"],
+            fill="tonexty",
+            fillcolor=f"rgba({red},{green},{blue},0.2)",
+            legendgroup=scenario,
+            **edge,
+        ),
+        go.Scatter(
+            x=rows["year"],
+            y=rows["difference_mean"],
+            mode="lines+markers",
+            line={"color": colour},
+            name=scenario,
+            legendgroup=scenario,
+            showlegend=show_legend,
+            customdata=rows[["score", "difference_p05", "difference_p95"]],
+            hovertemplate=(
+                f"{scenario} %{{x}}: %{{y:,.4g}} [%{{customdata[1]:,.4g}}, "
+                "%{customdata[2]:,.4g}], score %{customdata[0]}<extra></extra>"
+            ),
+        ),
+    ]
+
+
 def comparison_figure(table: pd.DataFrame, scorecard: Scorecard) -> go.Figure:
     """The region's difference over the years with its 5-95 % band, per headline indicator."""
     region = table[table["kommunenummer"] == REGION]
@@ -775,52 +811,8 @@ def comparison_figure(table: pd.DataFrame, scorecard: Scorecard) -> go.Figure:
         row, col = i // columns + 1, i % columns + 1
         for j, scenario in enumerate(scenario_names):
             rows_ = region[(region["indicator"] == indicator) & (region["scenario"] == scenario)]
-            colour = colours[j % len(colours)]
-            red, green, blue = plotly.colors.hex_to_rgb(colour)
-            group = {"row": row, "col": col}
-            figure.add_trace(
-                go.Scatter(
-                    x=rows_["year"],
-                    y=rows_["difference_p95"],
-                    mode="lines",
-                    line={"width": 0},
-                    showlegend=False,
-                    hoverinfo="skip",
-                    legendgroup=scenario,
-                ),
-                **group,
-            )
-            figure.add_trace(
-                go.Scatter(
-                    x=rows_["year"],
-                    y=rows_["difference_p05"],
-                    mode="lines",
-                    line={"width": 0},
-                    fill="tonexty",
-                    fillcolor=f"rgba({red},{green},{blue},0.2)",
-                    showlegend=False,
-                    hoverinfo="skip",
-                    legendgroup=scenario,
-                ),
-                **group,
-            )
-            figure.add_trace(
-                go.Scatter(
-                    x=rows_["year"],
-                    y=rows_["difference_mean"],
-                    mode="lines+markers",
-                    line={"color": colour},
-                    name=scenario,
-                    legendgroup=scenario,
-                    showlegend=i == 0,
-                    customdata=rows_[["score", "difference_p05", "difference_p95"]],
-                    hovertemplate=(
-                        f"{scenario} %{{x}}: %{{y:,.4g}} [%{{customdata[1]:,.4g}}, "
-                        "%{customdata[2]:,.4g}], score %{customdata[0]}<extra></extra>"
-                    ),
-                ),
-                **group,
-            )
+            for trace in band_traces(rows_, scenario, colours[j % len(colours)], i == 0):
+                figure.add_trace(trace, row=row, col=col)
         figure.add_hline(y=0, line={"color": "grey", "width": 1}, row=row, col=col)
     figure.update_xaxes(dtick=1, tickformat="d")
     figure.update_layout(
