@@ -30,6 +30,12 @@ PAGES = (
     ("model", "Datakilder"),
     ("", "Velg scenario"),
 )
+# Changing the area or municipality on a page: (result, page, menu, option, new heading).
+SWITCHES = (
+    ("indeks_to_subregion_s", "indeks", ".area-select", "Delregion: Follo", "Delregion: Follo"),
+    ("indeks_to_municipality_s", "indeks", ".area-select", "Aremark (3124)", "Aremark (3124)"),
+    ("climate_to_municipality_s", "climate", ".municipality-select", "Asker (3203)", "Asker: Gap"),
+)
 
 
 def wait_for_server(url: str, process: subprocess.Popen, seconds: float = 300) -> None:
@@ -77,9 +83,19 @@ def main() -> None:
                 t0 = time.perf_counter()
                 page.locator(f".nav-{path or 'scenario'}").first.click()
                 page.get_by_text(expected).first.wait_for()
-                if path == "indeks":
+                if path in ("indeks", "climate", "model"):  # pages with charts: their points
                     page.locator(".scatterlayer .point").first.wait_for()
                 results[f"switch_to_{path or 'scenario'}_s"] = time.perf_counter() - t0
+            for name, path, menu, option, expected in SWITCHES:
+                page.locator(f".nav-{path}").first.click()
+                page.locator(".scatterlayer .point").first.wait_for()
+                t0 = time.perf_counter()
+                page.locator(menu).click()
+                page.get_by_role("option", name=option).click()
+                page.locator("h3", has_text=expected).first.wait_for()  # the heading
+                page.locator(".scatterlayer .point").first.wait_for()
+                results[name] = time.perf_counter() - t0
+            page.locator(".nav-scenario").first.click()
             t0 = time.perf_counter()
             field = page.get_by_label("Veiprising (kr per kjørte bil-km)")
             field.fill("0.7")

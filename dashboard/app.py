@@ -18,8 +18,8 @@ import pandas as pd
 import solara
 import solara.lab
 
-from dashboard import backend, figures
-from dashboard.i18n import pick, text
+from dashboard import backend, figures, indeks
+from dashboard.i18n import pick, strings, text
 from scenarios.compare import (
     Comparison,
     ComparisonRequest,
@@ -29,18 +29,6 @@ from scenarios.compare import (
 from scenarios.scenario import BASELINE, ScenarioError
 
 RUNS_DIR = Path(os.environ.get("OSLOREGION_RUNS_DIR", "runs"))
-INDEKS = (
-    "population",
-    "jobs",
-    "growth_outside_oslo_share",
-    "commute_trips_pt",
-    "commute_car_vehicle_km",
-    "car_vehicle_km_index",
-    "mean_price_nok_per_m2",
-    "co2e_total_tonnes",
-    "zero_emission_share_new_heavy",
-    "power_demand_mwh",
-)
 
 language = solara.reactive("nb")
 chosen = solara.reactive(BASELINE)  # the library scenario the Scenario page starts from
@@ -56,6 +44,9 @@ indicator = solara.reactive("population")
 area = solara.reactive("region")
 budget_municipality = solara.reactive("0301")
 view_scenario = solara.reactive(BASELINE)
+map_kind = solara.reactive("municipality")  # Compare: maps by "municipality" or "cell"
+map_view = solara.reactive("difference")  # Compare: "difference" from the baseline or "level"
+cell_column = solara.reactive("population")  # Compare: what the 1 km cell maps show
 
 
 def t(key: str, **values: Any) -> str:
@@ -213,18 +204,7 @@ def ScenarioPage():
                 color="primary",
                 classes=["run-button"],
             )
-            if run_task.pending:
-                solara.ProgressLinear(run_task.progress or True)
-                solara.Text(t("scenario.running", message=run_message.value))
-            elif run_task.error:
-                solara.Error(t("scenario.failed", error=str(run_task.exception)))
-            elif run_task.finished and run_task.value:
-                solara.Success(t("scenario.done", run_id=run_task.value))
-            solara.FileDownload(
-                lambda: backend.scenario_text(current_scenario()),
-                filename=f"{scenario_name.value}.toml",
-                label=t("scenario.save"),
-            )
+            RunControls(f"{scenario_name.value}.toml")
             solara.FileDrop(label=t("scenario.load"), on_file=on_upload, lazy=False)
             if file_error.value:
                 solara.Error(f"{t('scenario.invalid')}: {file_error.value}", classes=["file-error"])
@@ -240,6 +220,32 @@ def ScenarioPage():
                 with solara.Card(pick(titles, language.value)):
                     for lever in levers:
                         LeverControl(lever, base)
+
+
+@solara.component
+def RunControls(filename: str):
+    """Progress while the session's run goes, how it ended, and the scenario as a file."""
+    if run_task.pending:
+        solara.ProgressLinear(run_task.progress or True)
+        solara.Text(t("scenario.running", message=run_message.value))
+    else:
+        RunOutcome()
+    solara.FileDownload(
+        lambda: backend.scenario_text(current_scenario()),
+        filename=filename,
+        label=t("scenario.save"),
+    )
+
+
+@solara.component
+def RunOutcome():
+    """How the session's last run ended: done, failed with the model's error, or crashed."""
+    if run_task.error:
+        error = run_task.exception
+        key = "scenario.crashed" if isinstance(error, backend.RunCrashed) else "scenario.failed"
+        solara.Error(t(key, error=str(error)), classes=["run-error"])
+    elif run_task.finished and run_task.value:
+        solara.Success(t("scenario.done", run_id=run_task.value))
 
 
 def on_upload(file: dict) -> None:
@@ -262,7 +268,7 @@ def on_upload(file: dict) -> None:
 
 @solara.component
 def ComparePage():
-    """Two to four scenarios side by side against the baseline."""
+    """Two to four scenarios side by side: the baseline and up to three against it."""
     library = [name for name in backend.library() if name != BASELINE]
     solara.SelectMultiple(t("compare.choose"), values=compared, all_values=library)
     solara.Button(
@@ -276,43 +282,48 @@ def ComparePage():
         solara.ProgressLinear(True)
         solara.Text(run_message.value)
     if compare_task.error:
-        solara.Error(str(compare_task.exception))
+        solara.Error(t("compare.failed", error=str(compare_task.exception)))
     result = comparison.value
     if result is None:
         solara.Info(t("compare.none"))
         return
     scorecard = result.scorecard
     headlines = scorecard.headlines()
-    solara.Select(
-        t("compare.indicator"),
-        values=headlines,
-        value=indicator.value if indicator.value in headlines else headlines[0],
-        on_value=indicator.set,
-    )
+    name = indicator.value if indicator.value in headlines else headlines[0]
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+        labels = {scorecard.label(key, language.value): key for key in headlines}
+        solara.Select(
+            t("compare.indicator"),
+            values=list(labels),
+            value=scorecard.label(name, language.value),
+            on_value=lambda label: indicator.set(labels[label]),
+            classes=["indicator-select"],
+        )
+        toggle(map_kind, {"municipality": "compare.by_municipality", "cell": "compare.by_cell"})
+        toggle(map_view, {"difference": "compare.difference", "level": "compare.level"})
+        if map_kind.value == "cell":
+            toggle(cell_column, {c: f"compare.cell_{c}" for c in backend.CELL_COLUMNS})
     table = result.table
     year = int(table["year"].max())
-    rows = table[(table["indicator"] == indicator.value) & (table["kommunenummer"] == "region")]
-    label = scorecard.label(indicator.value, language.value)
+    rows = table[(table["indicator"] == name) & (table["kommunenummer"] == "region")]
+    label = scorecard.label(name, language.value)
     solara.FigurePlotly(figures.band_series(rows, t("compare.series_title"), label))
-    scenarios = list(dict.fromkeys(table["scenario"]))
-    with solara.Columns([1] * len(scenarios)):
-        for scenario in scenarios:
+    columns = [result.manifest["reference"], *dict.fromkeys(table["scenario"])]
+    cells = (
+        backend.comparison_cells(result.manifest, RUNS_DIR, cell_column.value)
+        if map_kind.value == "cell"
+        else {}
+    )
+    with solara.Columns([1] * len(columns)):
+        for scenario in columns:
             with solara.Column(classes=["compare-column"]):
                 solara.Markdown(f"### {scenario}")
-                at_end = table[
-                    (table["scenario"] == scenario)
-                    & (table["indicator"] == indicator.value)
-                    & (table["year"] == year)
-                    & (table["kommunenummer"] != "region")
-                ].set_index("kommunenummer")["relative_difference"]
-                solara.FigurePlotly(
-                    figures.municipality_map(
-                        at_end * 100,
-                        names(),
-                        t("compare.map_title", scenario=scenario, year=year) + " (%)",
-                        diverging=True,
-                    )
-                )
+                reference = scenario == result.manifest["reference"]
+                difference = map_view.value == "difference" and not reference
+                solara.FigurePlotly(compare_map(result, scenario, name, year, difference, cells))
+                if reference:
+                    solara.Markdown(t("compare.reference_note"))
+                    continue
                 card = scorecard_table(table, scenario, year, scorecard)
                 solara.Markdown(f"**{t('compare.scorecard', year=year)}**")
                 solara.DataFrame(card, items_per_page=20)
@@ -321,6 +332,56 @@ def ComparePage():
                     filename=f"{scenario}-scorecard-{year}.csv",
                     label=t("compare.csv"),
                 )
+
+
+def toggle(state: solara.Reactive[str], labels: dict[str, str]) -> None:
+    """Toggle buttons for a state: value -> text key of its label."""
+    solara.ToggleButtonsSingle(
+        value=state,
+        children=[solara.Button(t(key), value=value) for value, key in labels.items()],
+        classes=["toggle"],
+    )
+
+
+def compare_map(
+    result: Comparison,
+    scenario: str,
+    name: str,
+    year: int,
+    difference: bool,
+    cells: dict[str, pd.Series],
+) -> Any:
+    """One column's map: by municipality or 1 km cell, the level or the difference."""
+    reference = result.manifest["reference"]
+    if cells:
+        values = cells[scenario] - cells[reference] if difference else cells[scenario]
+        column = t(f"compare.cell_{cell_column.value}")
+        kind = t("compare.difference_short") if difference else column
+        return figures.cell_map(
+            values if difference else values.where(values > 0),
+            t("compare.cell_map_title", what=kind, year=year),
+            column,
+            diverging=difference,
+            log=not difference and cell_column.value != "dwellings",
+        )
+    table = result.table
+    rows = table[
+        (table["indicator"] == name)
+        & (table["year"] == year)
+        & (table["kommunenummer"] != "region")
+    ]
+    label = result.scorecard.label(name, language.value)
+    if difference:
+        values = rows[rows["scenario"] == scenario].set_index("kommunenummer")
+        title = t("compare.map_title", scenario=scenario, year=year) + " (%)"
+        effect = (values["relative_difference"] * 100).where(~values["within_noise"], 0.0)
+        return figures.municipality_map(effect, names(), title, diverging=True)
+    if scenario == reference:  # every compared scenario's rows carry the reference's mean
+        first = rows[rows["scenario"] == rows["scenario"].iloc[0]]
+        values = first.set_index("kommunenummer")["reference_mean"]
+    else:
+        values = rows[rows["scenario"] == scenario].set_index("kommunenummer")["scenario_mean"]
+    return figures.municipality_map(values, names(), f"{label}, {year}")
 
 
 def scorecard_table(table: pd.DataFrame, scenario: str, year: int, scorecard: Any) -> pd.DataFrame:
@@ -349,31 +410,67 @@ def scorecard_table(table: pd.DataFrame, scenario: str, year: int, scorecard: An
 # ---- Indeks --------------------------------------------------------------------------------
 
 
+def area_options() -> dict[str, str]:
+    """What the area menu shows -> the area: the region, sub-regions, municipalities."""
+    options = {t("indeks.region"): indeks.REGION}
+    for name in indeks.subregions():
+        options[t("indeks.subregion", name=name)] = indeks.SUBREGION_PREFIX + name
+    for code, name in sorted(names().items(), key=lambda item: item[1]):
+        options[f"{name} ({code})"] = code
+    return options
+
+
+def indeks_label(key: str) -> str:
+    """An Indeks title or line name in the session's language (sector names stay as kept)."""
+    entry = strings()["indeks"].get(key)
+    return pick(entry, language.value) if isinstance(entry, dict) else key
+
+
 @solara.component
 def IndeksPage():
-    """The region's indicator panel over time, for the region or one municipality."""
-    municipality_names = names()
-    library = list(backend.library())
+    """The region's indicator panel over time, for the region, a sub-region or a municipality."""
+    options = area_options()
+    shown = {key: label for label, key in options.items()}
     with solara.Row():
-        solara.Select(t("indeks.scenario"), values=library, value=view_scenario)
-        options = ["region", *sorted(municipality_names)]
-        solara.Select(t("indeks.area"), values=options, value=area)
+        solara.Select(t("indeks.scenario"), values=list(backend.library()), value=view_scenario)
+        solara.Select(
+            t("indeks.area"),
+            values=list(options),
+            value=shown.get(area.value, t("indeks.region")),
+            on_value=lambda label: area.set(options[label]),
+            classes=["area-select"],
+        )
     run = backend.stored_run(view_scenario.value, RUNS_DIR)
     if run is None:
         solara.Info(t("compare.none"))
         return
-    scorecard = load_scorecard()
-    where = (
-        t("indeks.region")
-        if area.value == "region"
-        else municipality_names.get(area.value, area.value)
-    )
-    solara.Markdown(f"### {where}")
-    panels = {
-        scorecard.label(name, language.value): backend.series(run, name, area.value)
-        for name in INDEKS
-    }
-    solara.FigurePlotly(figures.panel(panels))
+    solara.Markdown(f"### {shown.get(area.value, area.value)}")
+    IndeksFigure(run, area.value, language.value)
+
+
+@solara.component
+def IndeksFigure(run: Any, where: str, lang: str):
+    """The Indeks charts of one run and area, rebuilt only when one of them changes.
+
+    Not on every render of the page: the figure is built and sent to the browser again
+    only for another run, area or language.
+    """
+    key = [str(run.path), where, lang]
+
+    def build() -> Any:
+        charts = indeks.panels(backend.run_frame(run), backend.run_table(run, "emissions"), where)
+        translated = [
+            indeks.Panel(
+                indeks_label(chart.title),
+                {indeks_label(name): values for name, values in chart.lines.items()},
+                frozenset(indeks_label(name) for name in chart.dashed),
+                chart.target,
+            )
+            for chart in charts
+        ]
+        return figures.panel(translated)
+
+    solara.FigurePlotly(solara.use_memo(build, dependencies=key), dependencies=key)
 
 
 # ---- Klimabudsjett -------------------------------------------------------------------------
@@ -386,10 +483,17 @@ def ClimatePage():
     library = list(backend.library())
     with solara.Row():
         solara.Select(t("indeks.scenario"), values=library, value=view_scenario)
+        options = {
+            f"{name} ({code})": code
+            for code, name in sorted(municipality_names.items(), key=lambda item: item[1])
+        }
+        shown = {code: label for label, code in options.items()}
         solara.Select(
             t("climate.municipality"),
-            values=sorted(municipality_names),
-            value=budget_municipality,
+            values=list(options),
+            value=shown[budget_municipality.value],
+            on_value=lambda label: budget_municipality.set(options[label]),
+            classes=["municipality-select"],
         )
     run = backend.stored_run(view_scenario.value, RUNS_DIR)
     if run is None:
@@ -401,22 +505,36 @@ def ClimatePage():
     if budget.empty:
         solara.Info(t("compare.none"))
         return
-    paths = {
-        t("climate.reference"): budget["reference_co2e_tonnes"],
-        t("climate.measure"): budget["measure_co2e_tonnes"],
-        t("climate.target"): budget["target_co2e_tonnes"],
-    }
     last = int(budget.index.max())
     solara.Markdown(
         f"### {municipality_names.get(code, code)}: "
         + t("climate.gap", year=last, gap=f"{budget.loc[last, 'gap_co2e_tonnes']:,.0f}")
     )
-    emissions = backend.run_table(run, "emissions")
-    here = emissions[emissions["kommunenummer"] == code]
-    by_sector = here.groupby(["year", "sector"], as_index=False)["co2e_tonnes"].sum()
-    road = here[here["sector"] == "Veitrafikk"]
-    titles = (t("climate.paths"), t("climate.by_sector", year=last), t("climate.by_class"))
-    solara.FigurePlotly(figures.climate_panel(paths, by_sector, road, titles))
+    ClimateFigure(run, code, language.value)
+
+
+@solara.component
+def ClimateFigure(run: Any, code: str, lang: str):
+    """A municipality's paths, sectors and vehicle classes, rebuilt only when they change."""
+    key = [str(run.path), code, lang]
+
+    def build() -> Any:
+        budget = backend.run_table(run, "climate_budget")
+        budget = budget[budget["kommunenummer"] == code].set_index("year").sort_index()
+        paths = {
+            t("climate.reference"): budget["reference_co2e_tonnes"],
+            t("climate.measure"): budget["measure_co2e_tonnes"],
+            t("climate.target"): budget["target_co2e_tonnes"],
+        }
+        emissions = backend.run_table(run, "emissions")
+        here = emissions[emissions["kommunenummer"] == code]
+        by_sector = here.groupby(["year", "sector"], as_index=False)["co2e_tonnes"].sum()
+        road = here[here["sector"] == "Veitrafikk"]
+        last = int(budget.index.max())
+        titles = (t("climate.paths"), t("climate.by_sector", year=last), t("climate.by_class"))
+        return figures.climate_panel(paths, by_sector, road, titles)
+
+    solara.FigurePlotly(solara.use_memo(build, dependencies=key), dependencies=key)
 
 
 # ---- Workshop ------------------------------------------------------------------------------
@@ -428,12 +546,26 @@ WORKSHOP_LEVERS = (
 )
 
 
+# Projector-size type for the whole Workshop page: texts, controls, tables and buttons.
+WORKSHOP_CSS = """
+.workshop, .workshop p, .workshop .v-label, .workshop input, .workshop td, .workshop th,
+.workshop .v-btn, .workshop .v-select__selection, .workshop .v-messages {
+  font-size: 22px !important;
+}
+.workshop .v-card__title, .workshop h3 { font-size: 28px !important; line-height: 1.3; }
+.workshop .v-label { line-height: 1.4; height: auto; }
+.workshop .v-input input { max-height: none; padding: 10px 0; }
+"""
+PROJECTOR_FONT_PX = 20
+
+
 @solara.component
 def WorkshopPage():
     """The four Foresight futures as cards; choose one, adjust a few levers, run, compare."""
     library = backend.library()
     futures = {name: s for name, s in library.items() if "foresight" in s}
-    with solara.Column(style={"font-size": "20px"}, classes=["workshop"]):
+    solara.Style(WORKSHOP_CSS)
+    with solara.Column(style={"font-size": "22px"}, classes=["workshop"]):
         solara.Markdown(t("workshop.intro"), style={"font-size": "22px"})
         with solara.ColumnsResponsive(12, medium=6):
             for name, scenario in futures.items():
@@ -470,8 +602,7 @@ def WorkshopPage():
                     disabled=run_task.pending,
                     color="primary",
                 )
-                if run_task.pending:
-                    solara.ProgressLinear(run_task.progress or True)
+                RunControls(f"{chosen.value}.toml")
             if last_run.value is not None and not run_task.pending:
                 WorkshopResult(last_run.value)
 
@@ -504,7 +635,8 @@ def WorkshopResult(source: str):
         BASELINE: backend.series(reference, "population"),
         source.rsplit("/", 1)[-1]: backend.series(run, "population"),
     }
-    solara.FigurePlotly(figures.lines(series, scorecard.label("population", language.value)))
+    title = scorecard.label("population", language.value)
+    solara.FigurePlotly(figures.lines(series, title, font_size=PROJECTOR_FONT_PX))
 
 
 # ---- Model ---------------------------------------------------------------------------------
@@ -512,13 +644,51 @@ def WorkshopResult(source: str):
 
 @solara.component
 def ModelPage():
-    """What the model is, its sources with credits, its fit and limits."""
+    """What the model is, its calibration fit, its limits and its sources with credits."""
     solara.Markdown(t("model.text"))
+    solara.Markdown(f"### {t('model.fit')}")
+    run = backend.stored_run(BASELINE, RUNS_DIR)
+    if run is not None:
+        FitFigure(run)
+    solara.Markdown(t("model.fit_table"))
     solara.Markdown(f"### {t('model.limits')}")
     solara.Markdown(t("model.limits_text"))
     solara.Markdown(f"### {t('model.sources')}")
     data_readme = Path(__file__).resolve().parents[1] / "data" / "README.md"
     solara.Markdown(data_readme.read_text(encoding="utf-8"))
+
+
+@solara.component
+def FitFigure(run: Any):
+    """The dashboard's baseline against SSB's projection: region by year, municipalities."""
+    frame = backend.run_frame(run)
+    region = {
+        t("indeks.model"): frame[("population", "region")],
+        t("indeks.ssb_projection"): frame[("population_projected_ssb", "region")],
+    }
+    gap = (region[t("indeks.model")] / region[t("indeks.ssb_projection")] - 1) * 100
+    last = int(frame.index.max())
+    codes = indeks.area_codes(indeks.REGION, frame)
+    municipalities = pd.DataFrame(
+        {
+            "name": [names().get(code, code) for code in codes],
+            "model": frame["population"].loc[last, codes].to_numpy(),
+            "ssb": frame["population_projected_ssb"].loc[last, codes].to_numpy(),
+        }
+    )
+    error = (municipalities["model"] / municipalities["ssb"] - 1).abs() * 100
+    solara.Markdown(
+        t(
+            "model.fit_text",
+            gap=f"{gap.abs().max():.2f}",
+            year=last,
+            median=f"{error.median():.1f}",
+            within=int((error <= 10).sum()),
+            count=len(error),
+        )
+    )
+    titles = (t("model.fit_region"), t("model.fit_municipalities", year=last))
+    solara.FigurePlotly(figures.fit_figure(region, municipalities, titles))
 
 
 # The root route's layout wraps every page (solara.autorouting).

@@ -25,10 +25,11 @@ from typing import Any
 import pandas as pd
 import tomli_w
 
+from dashboard.indeks import indicator_frame
 from scenarios.levers import Catalogue, Lever, load_catalogue
 from scenarios.runner import RunRequest, find_or_run, find_run
 from scenarios.scenario import BASELINE, ScenarioError, library_names, load_scenario
-from scenarios.store import StoredRun
+from scenarios.store import StoredRun, remove_abandoned
 
 SETTINGS_PATH = Path(__file__).resolve().parent / "settings.toml"
 Progress = Callable[[str, int, int], None]
@@ -182,6 +183,22 @@ def _pool() -> tuple[ProcessPoolExecutor, Any]:
     return _POOL["pool"], _POOL["manager"]
 
 
+class RunCrashed(RuntimeError):
+    """A run's worker process died (killed, out of memory): nothing of it was stored."""
+
+
+def _reset_pool() -> None:
+    """Shut the worker pool and its manager down, whatever state they are in."""
+    pool, manager = _POOL.pop("pool", None), _POOL.pop("manager", None)
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
+    if manager is not None:
+        try:
+            manager.shutdown()
+        except OSError:
+            pass
+
+
 def run_scenario_process(
     source: str, runs_dir: Path, progress: Progress | None = None, seed: int = 1
 ) -> StoredRun:
@@ -193,21 +210,23 @@ def run_scenario_process(
     stored = stored_run(source, runs_dir, seed)
     if stored is not None:
         return stored
-    pool, manager = _pool()
-    events = manager.Queue()
-    future = pool.submit(_run_in_child, request(source, seed), runs_dir, events)
-    while not future.done() or not events.empty():
-        try:
-            message, done, total = events.get(timeout=0.2)
-        except queue.Empty:
-            continue
-        if progress is not None:
-            progress(message, done, total)
     try:
-        future.result()  # raises the worker's error
-    except BrokenProcessPool:
-        _POOL.clear()  # a dead worker: start afresh next time
-        raise
+        pool, manager = _pool()
+        events = manager.Queue()
+        future = pool.submit(_run_in_child, request(source, seed), runs_dir, events)
+        while not future.done() or not events.empty():
+            try:
+                message, done, total = events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if progress is not None:
+                progress(message, done, total)
+        future.result()  # raises the worker's own error
+    except (BrokenProcessPool, EOFError, ConnectionError) as error:
+        _reset_pool()  # a worker or the manager died: start afresh next time
+        remove_abandoned(runs_dir)
+        message = f"the process running {source} stopped ({error!r}); nothing was stored"
+        raise RunCrashed(message) from error
     stored = stored_run(source, runs_dir, seed)
     if stored is None:
         raise RuntimeError(f"the run of {source} finished but is not in {runs_dir}")
@@ -224,11 +243,39 @@ def run_table(run: StoredRun, name: str) -> pd.DataFrame:
     return _table(str(run.path), name)
 
 
+@lru_cache(maxsize=16)
+def _frame(path: str) -> pd.DataFrame:
+    return indicator_frame(_table(path, "indicators"))
+
+
+def run_frame(run: StoredRun) -> pd.DataFrame:
+    """A run's indicators, one column per (indicator, area), one row per year (cached)."""
+    return _frame(str(run.path))
+
+
 def series(run: StoredRun, indicator: str, area: str = "region") -> pd.Series:
     """One indicator of one area by year."""
-    table = run_table(run, "indicators")
-    rows = table[(table["indicator"] == indicator) & (table["kommunenummer"] == area)]
-    return rows.set_index("year")["value"].sort_index()
+    return run_frame(run)[(indicator, area)].dropna()
+
+
+CELL_COLUMNS = ("population", "jobs", "dwellings")
+
+
+def comparison_cells(manifest: dict[str, Any], runs_dir: Path, column: str) -> dict[str, pd.Series]:
+    """Each compared scenario's ``column`` per 1 km cell in the last year, mean over seeds.
+
+    Read from the stored runs the comparison's manifest names; index (``easting_m``,
+    ``northing_m``). A cell a run lacks counts as 0 (nothing there).
+    """
+    result = {}
+    for entry in manifest["scenarios"]:
+        per_seed = []
+        for run in entry["runs"]:
+            cells = _table(str(runs_dir / run["run_id"]), "cells")
+            last = cells[cells["year"] == cells["year"].max()]
+            per_seed.append(last.set_index(["easting_m", "northing_m"])[column])
+        result[entry["name"]] = pd.concat(per_seed, axis=1).fillna(0.0).mean(axis=1)
+    return result
 
 
 def municipality_names() -> dict[str, str]:

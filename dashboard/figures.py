@@ -10,11 +10,13 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
+from dashboard.indeks import Panel
 from scenarios.compare import band_traces
 
 GEOJSON_PATH = Path(__file__).resolve().parents[1] / "data" / "base_2024" / "kommuner_2024.geojson"
@@ -90,11 +92,61 @@ def municipality_map(
     figure.update_yaxes(visible=False, scaleanchor="x", scaleratio=2.0)  # ~1/cos(60°)
     figure.update_layout(
         title=title,
-        margin={"l": 0, "r": 0, "t": 40, "b": 0},
+        margin={"l": 0, "r": 40, "t": 40, "b": 0},
         height=460,
         plot_bgcolor="white",
     )
     return figure
+
+
+def cell_map(
+    cells: pd.Series, title: str, unit: str, diverging: bool = False, log: bool = False
+) -> go.Figure:
+    """A map of one value per 1 km cell (index: ``easting_m``, ``northing_m`` of the corner).
+
+    A heatmap on the grid's own km axes (EPSG:25833), without a base map. Cells without a
+    value stay blank; ``log`` colours by the logarithm (population spans 1 to 20 000 per
+    km²); ``diverging`` centres a red-blue scale on zero. The raster goes to the browser
+    as nested lists, with None where there is no cell.
+    """
+    easting = cells.index.get_level_values("easting_m").to_numpy() // 1000
+    northing = cells.index.get_level_values("northing_m").to_numpy() // 1000
+    x, y = easting - easting.min(), northing - northing.min()
+    raster = np.full((y.max() + 1, x.max() + 1), np.nan)
+    values = cells.to_numpy(dtype=float)
+    raster[y, x] = values
+    colour = raster
+    colorbar: dict = {"title": unit}
+    limit = float(np.nanmax(np.abs(values))) if len(values) else 0.0
+    extra: dict = {"zmid": 0.0, "zmin": -limit or -1.0, "zmax": limit or 1.0} if diverging else {}
+    if log:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            colour = np.where(raster > 0, np.log10(raster), np.nan)
+        ticks = [1, 10, 100, 1000, 10000]
+        colorbar.update(tickvals=np.log10(ticks).tolist(), ticktext=[f"{t:,}" for t in ticks])
+    figure = go.Figure(
+        go.Heatmap(
+            z=_nested(colour),
+            x=(easting.min() + np.arange(x.max() + 1) + 0.5).tolist(),
+            y=(northing.min() + np.arange(y.max() + 1) + 0.5).tolist(),
+            customdata=_nested(raster),
+            colorscale="RdBu_r" if diverging else "Viridis",
+            colorbar=colorbar,
+            hovertemplate="E %{x} km, N %{y} km<br>%{customdata:,.4g}<extra></extra>",
+            **extra,
+        )
+    )
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False, scaleanchor="x")
+    figure.update_layout(
+        title=title, margin={"l": 0, "r": 60, "t": 40, "b": 0}, height=460, plot_bgcolor="white"
+    )
+    return figure
+
+
+def _nested(raster: np.ndarray) -> list[list[float | None]]:
+    """A 2-D array as rows of numbers with None for NaN (what plotly.js reads as no value)."""
+    return [[None if np.isnan(v) else float(v) for v in row] for row in raster]
 
 
 def band_series(rows: pd.DataFrame, title: str, y_title: str) -> go.Figure:
@@ -108,13 +160,15 @@ def band_series(rows: pd.DataFrame, title: str, y_title: str) -> go.Figure:
         colour = COLOURS[i % len(COLOURS)]
         figure.add_traces(band_traces(group.sort_values("year"), str(scenario), colour))
     figure.add_hline(y=0, line={"color": "grey", "width": 1})
-    figure.update_layout(title=title, yaxis_title=y_title, height=380, margin={"t": 50})
-    figure.update_xaxes(tickformat="d")
+    figure.update_layout(title=title, yaxis_title=y_title, width=1200, height=380, margin={"t": 50})
+    year_axes(figure, sorted(rows["year"].unique()))
     return figure
 
 
-def lines(series: dict[str, pd.Series], title: str, y_title: str = "") -> go.Figure:
-    """One line per named series (index = year)."""
+def lines(
+    series: dict[str, pd.Series], title: str, y_title: str = "", font_size: int = 12
+) -> go.Figure:
+    """One line per named series (index = year); ``font_size`` in px (large on a projector)."""
     figure = go.Figure()
     for i, (name, values) in enumerate(series.items()):
         figure.add_trace(
@@ -126,35 +180,89 @@ def lines(series: dict[str, pd.Series], title: str, y_title: str = "") -> go.Fig
                 line={"color": COLOURS[i % len(COLOURS)]},
             )
         )
-    figure.update_layout(title=title, yaxis_title=y_title, height=320, margin={"t": 50})
-    figure.update_xaxes(tickformat="d")
+    figure.update_layout(
+        title=title,
+        yaxis_title=y_title,
+        height=320 + 10 * font_size,
+        margin={"t": 50 + font_size},
+        font={"size": font_size},
+    )
+    year_axes(figure, sorted({int(year) for values in series.values() for year in values.index}))
     return figure
 
 
-def panel(series: dict[str, pd.Series], columns: int = 3) -> go.Figure:
-    """Small multiples in one figure: one line per titled series (index = year).
+def year_axes(figure: go.Figure, years: pd.Index | list[int]) -> go.Figure:
+    """Whole years on every x axis; one tick a year on short horizons (no repeated labels)."""
+    span = max(years) - min(years) if len(years) else 0
+    if span <= 10:
+        figure.update_xaxes(tickformat="d", tick0=min(years) if len(years) else 0, dtick=1)
+    else:
+        figure.update_xaxes(tickformat="d")
+    return figure
 
-    One figure renders far faster in the browser than one widget per series.
+
+def panel(charts: list[Panel], columns: int = 3, font_size: int = 12) -> go.Figure:
+    """Small multiples in one figure: each chart's lines, dashed ones and a target line.
+
+    One figure renders far faster in the browser than one widget per chart; the first line
+    of every chart has the first colour, so the region's own value reads alike throughout.
     """
-    rows = -(-len(series) // columns)
+    rows = -(-len(charts) // columns)
     figure = make_subplots(
-        rows=rows, cols=columns, subplot_titles=list(series), vertical_spacing=0.08
+        rows=rows,
+        cols=columns,
+        subplot_titles=[chart.title for chart in charts],
+        vertical_spacing=0.3 / rows,
+        horizontal_spacing=0.06,
     )
-    for i, values in enumerate(series.values()):
-        figure.add_trace(
-            go.Scatter(
-                x=values.index,
-                y=values.to_numpy(),
-                mode="lines+markers",
-                line={"color": COLOURS[0]},
-                marker={"size": 4},
-                showlegend=False,
-            ),
-            row=i // columns + 1,
-            col=i % columns + 1,
-        )
-    figure.update_xaxes(tickformat="d")
-    figure.update_layout(height=260 * rows, margin={"t": 40, "l": 40, "r": 10, "b": 30})
+    years: set[int] = set()
+    for i, chart in enumerate(charts):
+        row, col = i // columns + 1, i % columns + 1
+        for j, (name, values) in enumerate(chart.lines.items()):
+            years.update(int(year) for year in values.index)
+            figure.add_trace(
+                go.Scatter(
+                    x=values.index,
+                    y=values.to_numpy(),
+                    mode="lines+markers",
+                    name=name,
+                    line={
+                        "color": COLOURS[j % len(COLOURS)],
+                        "dash": "dash" if name in chart.dashed else None,
+                    },
+                    marker={"size": 3},
+                    showlegend=False,
+                    hovertemplate=f"{name}: %{{y:,.4g}} (%{{x}})<extra></extra>",
+                ),
+                row=row,
+                col=col,
+            )
+        if chart.target is not None:
+            target_line = {"color": "green", "dash": "dot"}
+            figure.add_hline(y=chart.target, line=target_line, row=row, col=col)
+        if len(chart.lines) > 1:  # name the lines in the chart's corner
+            figure.add_annotation(
+                text="<br>".join(
+                    f'<span style="color:{COLOURS[j % len(COLOURS)]}">{name}</span>'
+                    for j, name in enumerate(chart.lines)
+                ),
+                xref="x domain" if i == 0 else f"x{i + 1} domain",
+                yref="y domain" if i == 0 else f"y{i + 1} domain",
+                x=0.02,
+                y=0.98,
+                xanchor="left",
+                yanchor="top",
+                align="left",
+                showarrow=False,
+            )
+    year_axes(figure, sorted(years))
+    figure.update_annotations(font_size=font_size)
+    figure.update_layout(
+        width=400 * columns,
+        height=(300 + 8 * font_size) * rows,
+        font={"size": font_size},
+        margin={"t": 40, "l": 50, "r": 10, "b": 30},
+    )
     return figure
 
 
@@ -189,6 +297,62 @@ def climate_panel(
                 row=row,
                 col=1,
             )
-    figure.update_layout(barmode="stack", height=1100, margin={"t": 40})
-    figure.update_xaxes(tickformat="d")
+    figure.update_layout(barmode="stack", width=1200, height=1100, margin={"t": 40})
+    year_axes(figure, sorted({int(year) for values in paths.values() for year in values.index}))
+    return figure
+
+
+def fit_figure(
+    region: dict[str, pd.Series], municipalities: pd.DataFrame, titles: tuple[str, str]
+) -> go.Figure:
+    """The model against SSB's projection: the region by year, municipalities in one year.
+
+    ``region``: named series by year (the model's first); ``municipalities``: columns
+    ``name``, ``model`` and ``ssb``, drawn on log axes with the line of equality.
+    """
+    figure = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.12)
+    for i, (name, values) in enumerate(region.items()):
+        figure.add_trace(
+            go.Scatter(
+                x=values.index,
+                y=values.to_numpy(),
+                name=name,
+                mode="lines+markers" if i == 0 else "lines",
+                line={"color": COLOURS[i % len(COLOURS)], "dash": "dash" if i else None},
+            ),
+            row=1,
+            col=1,
+        )
+    low = float(municipalities[["model", "ssb"]].min().min())
+    high = float(municipalities[["model", "ssb"]].max().max())
+    figure.add_trace(
+        go.Scatter(
+            x=[low, high],
+            y=[low, high],
+            mode="lines",
+            line={"color": "grey", "dash": "dot"},
+            showlegend=False,
+            hoverinfo="skip",
+        ),
+        row=1,
+        col=2,
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=municipalities["ssb"],
+            y=municipalities["model"],
+            mode="markers",
+            text=municipalities["name"],
+            marker={"color": COLOURS[0], "size": 7},
+            showlegend=False,
+            hovertemplate="%{text}: SSB %{x:,.0f}, model %{y:,.0f}<extra></extra>",
+        ),
+        row=1,
+        col=2,
+    )
+    figure.update_xaxes(type="log", title_text="SSB", row=1, col=2)
+    figure.update_yaxes(type="log", title_text="model", row=1, col=2)
+    year_axes(figure, sorted({int(y) for values in region.values() for y in values.index}))
+    figure.update_xaxes(tickformat=None, dtick=None, row=1, col=2)
+    figure.update_layout(width=1100, height=420, margin={"t": 50}, legend={"x": 0.01, "y": 0.99})
     return figure

@@ -12,9 +12,11 @@ Nothing is built where the margin is not positive; at ``full_pace_margin`` and a
 builds ``build_share_per_year`` of its remaining capacity. The new dwellings' type follows
 the cell's density (apartment blocks in dense cells, row houses in medium, detached houses
 in sparse ones). They are appended to the ``Dwellings`` table as vacant rows; at a scale
-below 1 a cell gets ``built / weight`` rows rounded stochastically (never more than its
-capacity allows), each standing for ``weight`` real dwellings, so totals stay in
-full-population units. The built dwellings are taken off the cell's capacity.
+below 1 a cell gets ``built / weight`` rows rounded stochastically, each standing for
+``weight`` real dwellings, so totals stay in full-population units. The remaining capacity
+is rounded with the same draw: a cell with less than one row of capacity left still builds,
+with the plan's probability, so the rows built equal the plan on average (a cell may exceed
+its capacity by less than one row). The built dwellings are taken off the cell's capacity.
 
 Scenario levers (:class:`ConstructionLevers`): densification around stations and multi-core
 steering shape the zoning (``agents/zoning.py``); area neutrality caps the number of cells
@@ -258,9 +260,12 @@ class Construction:
         capacity = np.maximum(zoning.capacity_dwellings, 0.0)
         rows = np.zeros(n_cells, dtype=np.int64)
         ok = weight > 0
+        # The plan and the capacity are rounded with the same draw: a cell whose capacity is
+        # under one row can still build, and the rows built equal the plan on average (the
+        # plan is a share of the capacity, so the capacity's rounding never binds below it).
         rows[ok] = np.minimum(
             np.floor(planned[ok] / weight[ok] + rounding[ok]),
-            np.floor(capacity[ok] / weight[ok]),
+            np.floor(capacity[ok] / weight[ok] + rounding[ok]),
         ).astype(np.int64)
 
         newly = (rows > 0) & ~zoning.built_up

@@ -7,8 +7,10 @@ drives it through Playwright. Screenshots of every page go to ``test-artifacts/`
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -69,7 +71,7 @@ def server(tmp_path_factory):
     else:
         process.kill()
         raise RuntimeError("dashboard did not start:\n" + (runs_dir / "server.log").read_text())
-    yield url, runs_dir
+    yield url, runs_dir, process.pid
     process.terminate()
     process.wait(timeout=20)
     log.close()
@@ -115,7 +117,7 @@ def screenshot(page, name: str) -> None:
 
 @pytest.mark.parametrize("path", list(PAGES))
 def test_every_page_opens_with_its_content(server, page, path: str):
-    url, _ = server
+    url, *_ = server
     open_page(page, url, path, PAGES[path])
     assert "Osloregionen: scenarioer" in page.inner_text("body")
     if path == "indeks":  # the baseline was stored at start: the series have points
@@ -125,7 +127,7 @@ def test_every_page_opens_with_its_content(server, page, path: str):
 
 
 def test_language_switch_changes_the_labels(server, page):
-    url, _ = server
+    url, *_ = server
     open_page(page, url, "", "Velg scenario")
     page.locator(".language-switch").click()
     page.get_by_text("Choose a scenario").first.wait_for()
@@ -134,7 +136,7 @@ def test_language_switch_changes_the_labels(server, page):
 
 
 def test_a_scenario_runs_with_progress_and_is_stored(server, page):
-    url, runs_dir = server
+    url, runs_dir, _ = server
     open_page(page, url, "", "Velg scenario")
     field = page.get_by_label("Veiprising (kr per kjørte bil-km)")
     field.fill("1.5")
@@ -147,7 +149,7 @@ def test_a_scenario_runs_with_progress_and_is_stored(server, page):
 
 
 def test_an_invalid_uploaded_scenario_shows_the_field(server, page):
-    url, _ = server
+    url, *_ = server
     open_page(page, url, "", "Velg scenario")
     # A dropped file as the browser hands it over. Headless Chromium gives synthetic drops no
     # file-system entry, so webkitGetAsEntry (which Solara's drop zone calls) is shimmed to
@@ -176,25 +178,109 @@ def test_an_invalid_uploaded_scenario_shows_the_field(server, page):
     screenshot(page, "scenario-invalid-upload")
 
 
-def test_compare_shows_maps_bands_and_scorecard(server, page):
-    url, _ = server
+def test_compare_shows_maps_bands_cells_and_a_scorecard_with_an_effect(server, page):
+    """Road pricing against the baseline: municipality and 1 km cell maps for both columns,
+    bands with points, and a scorecard in which car driving gets a score."""
+    url, *_ = server
     open_page(page, url, "compare", "Scenarioer å sammenligne")
+    page.locator(".v-select").first.click()
+    page.get_by_role("option", name="road_pricing").click()
+    page.get_by_role("option", name="ringeriksbanen").click()  # chosen by default: drop it
+    page.keyboard.press("Escape")
     page.locator(".compare-button").click()
-    page.locator(".compare-column").first.wait_for(timeout=240_000)
+    page.locator(".compare-column").nth(1).wait_for(timeout=240_000)
+    assert page.locator(".compare-column").count() == 2  # the baseline and road_pricing
     polygons = page.locator(".compare-column .scatterlayer path.js-fill")
     polygons.first.wait_for()
-    assert polygons.count() >= 60  # one polygon per municipality of the region
+    assert polygons.count() >= 2 * 60  # one polygon per municipality, in both columns
     assert page.locator(".scatterlayer .point").count() >= 3  # the series have points
     rows = page.locator(".compare-column table tbody tr")
     assert rows.count() >= 10  # the scorecard's headline rows
-    assert any(score in page.inner_text("body") for score in ("+++", "0"))
+    car = rows.filter(has_text="Bilkjøring, arbeidsreiser").first.inner_text()
+    assert car.split()[-1] in ("+", "++", "+++"), car  # less car driving is better
     screenshot(page, "compare")
+    page.get_by_text("1 km-ruter").first.click()
+    cells = page.locator(".compare-column .heatmaplayer image")
+    cells.nth(1).wait_for()
+    assert cells.count() == 2  # a cell map in each column
+    page.get_by_text("Nivå").first.click()
+    page.get_by_text("Befolkning per km²").nth(1).wait_for()
+    screenshot(page, "compare-cells")
+
+
+def test_indeks_shows_a_subregion(server, page):
+    url, *_ = server
+    open_page(page, url, "indeks", "Befolkning")
+    page.locator(".area-select").click()
+    page.get_by_role("option", name="Delregion: Follo").click()
+    page.get_by_text("Delregion: Follo").nth(1).wait_for()  # the menu and the heading
+    page.get_by_text("Reisemiddelfordeling").first.wait_for()
+    assert page.locator(".scatterlayer .point").count() >= 11 * 3
+    screenshot(page, "indeks-follo")
+
+
+def test_model_page_shows_the_fit_to_ssb(server, page):
+    url, *_ = server
+    open_page(page, url, "model", "Hvor godt modellen treffer statistikken")
+    page.get_by_text("kommuner ligger innenfor 10 %").first.wait_for()
+    assert page.locator(".scatterlayer .point").count() >= 65  # one point per municipality
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(status.parent.name))
+    found, stack = [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def test_a_crashed_run_shows_an_error_and_stores_nothing(server, page):
+    """The worker processes are killed in the middle of a run: the page says so, nothing
+    is stored, the server goes on serving, and the next run works."""
+    url, runs_dir, pid = server
+    before = {p.name for p in runs_dir.iterdir()}
+    open_page(page, url, "", "Velg scenario")
+    field = page.get_by_label("Kollektivtakster (ganger dagens takster)")
+    field.fill("0.77")
+    field.press("Enter")
+    page.locator(".run-button").click()
+    page.get_by_text("Kjører").first.wait_for()
+    deadline = time.time() + 30  # the forkserver, the manager and a worker
+    while len(killed := descendants(pid)) < 3 and time.time() < deadline:
+        time.sleep(0.05)
+    assert len(killed) >= 3, killed
+    for child in killed:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
+    error = page.locator(".run-error")
+    error.wait_for(timeout=60_000)
+    assert "ingenting ble lagret" in error.inner_text()
+    screenshot(page, "scenario-crashed")
+    after = {p.name for p in runs_dir.iterdir()}
+    new = {name for name in after - before if not name.startswith(".dashboard")}
+    assert not new, new  # no run folder, no half-written staging folder
+    manifests = [p.read_text() for p in runs_dir.glob("*/manifest.json")]
+    assert not any('"pt_fare_factor": 0.77' in text for text in manifests)
+    page.locator(".nav-model").first.click()  # the server still serves
+    page.get_by_text("Datakilder").first.wait_for(timeout=10_000)
+    page.locator(".nav-scenario").first.click()
+    page.locator(".run-button").click()  # and runs again
+    page.get_by_text("Ferdig:").first.wait_for(timeout=120_000)
 
 
 def test_two_sessions_keep_their_own_work_and_a_run_does_not_block_the_other(server, browser):
     """Session A edits a lever and starts a run; session B still has the default and can
     move between pages while A's run is going."""
-    url, _ = server
+    url, *_ = server
     first, second = browser.new_context(), browser.new_context()
     try:
         a, b = first.new_page(), second.new_page()

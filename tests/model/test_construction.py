@@ -234,7 +234,9 @@ def test_new_dwellings_are_vacant_weighted_rows_of_the_cell_density_type(small_m
         assert np.all(dwellings.floor_area_m2[new] > 20)
 
 
-def test_capacity_never_negative_and_never_exceeded(small_model):
+def test_capacity_never_negative_and_exceeded_by_less_than_one_row(small_model):
+    """A cell with less than one row of capacity left may build one row (stochastic
+    rounding keeps the total right at small scales), never more."""
     eager = dataclasses.replace(
         PARAMS,
         developers=dataclasses.replace(
@@ -245,7 +247,8 @@ def test_capacity_never_negative_and_never_exceeded(small_model):
     dwellings, before, after, flows = run(small_model, prices=prices, years=4, params=eager)
     built = built_per_cell(small_model, dwellings)
     assert np.all(after.capacity_dwellings >= 0)
-    assert np.all(built <= before.capacity_dwellings + 1e-9)
+    one_row = dwellings.weight.max()
+    assert np.all(built <= before.capacity_dwellings + one_row + 1e-9)
     assert built.sum() > 0.5 * before.capacity_dwellings.sum()
     assert np.isclose(built.sum(), sum(f.dwellings_built.sum() for f in flows))
 
