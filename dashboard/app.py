@@ -125,6 +125,7 @@ def Layout(children: list = []):  # noqa: B006 (Solara's layout signature)
     """Title, page links, the language switch and the page."""
     paths = ("/", "/compare", "/indeks", "/climate", "/workshop", "/model")
     keys = ("scenario", "compare", "indeks", "climate", "workshop", "model")
+    solara.Style(WORKSHOP_CSS)  # once per session, not on every visit to the Workshop
     with solara.Column(style={"padding": "12px"}):
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
             solara.Text(t("app.title"), style={"font-size": "22px", "font-weight": "bold"})
@@ -564,7 +565,6 @@ def WorkshopPage():
     """The four Foresight futures as cards; choose one, adjust a few levers, run, compare."""
     library = backend.library()
     futures = {name: s for name, s in library.items() if "foresight" in s}
-    solara.Style(WORKSHOP_CSS)
     with solara.Column(style={"font-size": "22px"}, classes=["workshop"]):
         solara.Markdown(t("workshop.intro"), style={"font-size": "22px"})
         with solara.ColumnsResponsive(12, medium=6):
