@@ -293,13 +293,7 @@ def ComparePage():
     name = indicator.value if indicator.value in headlines else headlines[0]
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         labels = {scorecard.label(key, language.value): key for key in headlines}
-        solara.Select(
-            t("compare.indicator"),
-            values=list(labels),
-            value=scorecard.label(name, language.value),
-            on_value=lambda label: indicator.set(labels[label]),
-            classes=["indicator-select"],
-        )
+        keyed_select(t("compare.indicator"), labels, indicator, ["indicator-select"])
         toggle(map_kind, {"municipality": "compare.by_municipality", "cell": "compare.by_cell"})
         toggle(map_view, {"difference": "compare.difference", "level": "compare.level"})
         if map_kind.value == "cell":
@@ -411,14 +405,34 @@ def scorecard_table(table: pd.DataFrame, scenario: str, year: int, scorecard: An
 # ---- Indeks --------------------------------------------------------------------------------
 
 
+def keyed_select(
+    label: str, options: dict[str, str], state: solara.Reactive[str], classes: list[str]
+) -> None:
+    """A menu that shows texts and keeps keys (``options``: text -> key) in ``state``.
+
+    A key the menu does not offer shows as the first option.
+    """
+    shown = {key: text for text, key in options.items()}
+    solara.Select(
+        label,
+        values=list(options),
+        value=shown.get(state.value, next(iter(options))),
+        on_value=lambda text: state.set(options[text]),
+        classes=classes,
+    )
+
+
+def municipality_options() -> dict[str, str]:
+    """The menu text "Name (number)" -> municipality number, sorted by name."""
+    return {f"{name} ({code})": code for code, name in sorted(names().items(), key=lambda i: i[1])}
+
+
 def area_options() -> dict[str, str]:
     """What the area menu shows -> the area: the region, sub-regions, municipalities."""
     options = {t("indeks.region"): indeks.REGION}
     for name in indeks.subregions():
         options[t("indeks.subregion", name=name)] = indeks.SUBREGION_PREFIX + name
-    for code, name in sorted(names().items(), key=lambda item: item[1]):
-        options[f"{name} ({code})"] = code
-    return options
+    return options | municipality_options()
 
 
 def indeks_label(key: str) -> str:
@@ -434,13 +448,7 @@ def IndeksPage():
     shown = {key: label for label, key in options.items()}
     with solara.Row():
         solara.Select(t("indeks.scenario"), values=list(backend.library()), value=view_scenario)
-        solara.Select(
-            t("indeks.area"),
-            values=list(options),
-            value=shown.get(area.value, t("indeks.region")),
-            on_value=lambda label: area.set(options[label]),
-            classes=["area-select"],
-        )
+        keyed_select(t("indeks.area"), options, area, ["area-select"])
     run = backend.stored_run(view_scenario.value, RUNS_DIR)
     if run is None:
         solara.Info(t("compare.none"))
@@ -484,17 +492,11 @@ def ClimatePage():
     library = list(backend.library())
     with solara.Row():
         solara.Select(t("indeks.scenario"), values=library, value=view_scenario)
-        options = {
-            f"{name} ({code})": code
-            for code, name in sorted(municipality_names.items(), key=lambda item: item[1])
-        }
-        shown = {code: label for label, code in options.items()}
-        solara.Select(
+        keyed_select(
             t("climate.municipality"),
-            values=list(options),
-            value=shown[budget_municipality.value],
-            on_value=lambda label: budget_municipality.set(options[label]),
-            classes=["municipality-select"],
+            municipality_options(),
+            budget_municipality,
+            ["municipality-select"],
         )
     run = backend.stored_run(view_scenario.value, RUNS_DIR)
     if run is None:

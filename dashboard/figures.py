@@ -7,8 +7,10 @@ filled SVG shapes without a base map, so nothing is fetched from the internet.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -171,15 +173,7 @@ def lines(
     """One line per named series (index = year); ``font_size`` in px (large on a projector)."""
     figure = go.Figure()
     for i, (name, values) in enumerate(series.items()):
-        figure.add_trace(
-            go.Scatter(
-                x=values.index,
-                y=values.to_numpy(),
-                mode="lines+markers",
-                name=name,
-                line={"color": COLOURS[i % len(COLOURS)]},
-            )
-        )
+        figure.add_trace(_year_line(name, values, COLOURS[i % len(COLOURS)]))
     figure.update_layout(
         title=title,
         yaxis_title=y_title,
@@ -187,8 +181,22 @@ def lines(
         margin={"t": 50 + font_size},
         font={"size": font_size},
     )
-    year_axes(figure, sorted({int(year) for values in series.values() for year in values.index}))
+    year_axes(figure, _years(series.values()))
     return figure
+
+
+def _years(series: Iterable[pd.Series]) -> list[int]:
+    """The years (index values) of several series, sorted."""
+    return sorted({int(year) for values in series for year in values.index})
+
+
+def _year_line(
+    name: str, values: pd.Series, colour: str, dash: str | None = None, **extra: Any
+) -> go.Scatter:
+    """A series by year (index) as a line; ``extra`` goes to ``go.Scatter`` (mode, marker)."""
+    extra.setdefault("mode", "lines+markers")
+    line = {"color": colour, "dash": dash}
+    return go.Scatter(x=values.index, y=values.to_numpy(), name=name, line=line, **extra)
 
 
 def year_axes(figure: go.Figure, years: pd.Index | list[int]) -> go.Figure:
@@ -215,21 +223,15 @@ def panel(charts: list[Panel], columns: int = 3, font_size: int = 12) -> go.Figu
         vertical_spacing=0.3 / rows,
         horizontal_spacing=0.06,
     )
-    years: set[int] = set()
     for i, chart in enumerate(charts):
         row, col = i // columns + 1, i % columns + 1
         for j, (name, values) in enumerate(chart.lines.items()):
-            years.update(int(year) for year in values.index)
             figure.add_trace(
-                go.Scatter(
-                    x=values.index,
-                    y=values.to_numpy(),
-                    mode="lines+markers",
-                    name=name,
-                    line={
-                        "color": COLOURS[j % len(COLOURS)],
-                        "dash": "dash" if name in chart.dashed else None,
-                    },
+                _year_line(
+                    name,
+                    values,
+                    COLOURS[j % len(COLOURS)],
+                    "dash" if name in chart.dashed else None,
                     marker={"size": 3},
                     showlegend=False,
                     hovertemplate=f"{name}: %{{y:,.4g}} (%{{x}})<extra></extra>",
@@ -255,7 +257,7 @@ def panel(charts: list[Panel], columns: int = 3, font_size: int = 12) -> go.Figu
                 align="left",
                 showarrow=False,
             )
-    year_axes(figure, sorted(years))
+    year_axes(figure, _years(line for chart in charts for line in chart.lines.values()))
     figure.update_annotations(font_size=font_size)
     figure.update_layout(
         width=400 * columns,
@@ -279,17 +281,8 @@ def climate_panel(
     """
     figure = make_subplots(rows=3, cols=1, subplot_titles=titles, vertical_spacing=0.08)
     for i, (name, values) in enumerate(paths.items()):
-        figure.add_trace(
-            go.Scatter(
-                x=values.index,
-                y=values.to_numpy(),
-                mode="lines+markers",
-                name=name,
-                line={"color": COLOURS[i % len(COLOURS)], "dash": "dash" if i == 2 else None},
-            ),
-            row=1,
-            col=1,
-        )
+        dash = "dash" if i == 2 else None
+        figure.add_trace(_year_line(name, values, COLOURS[i % len(COLOURS)], dash), row=1, col=1)
     for row, (table, column) in ((2, (by_sector, "sector")), (3, (by_class, "source"))):
         for name, group in table.groupby(column, sort=False):
             figure.add_trace(
@@ -298,7 +291,7 @@ def climate_panel(
                 col=1,
             )
     figure.update_layout(barmode="stack", width=1200, height=1100, margin={"t": 40})
-    year_axes(figure, sorted({int(year) for values in paths.values() for year in values.index}))
+    year_axes(figure, _years(paths.values()))
     return figure
 
 
@@ -312,17 +305,9 @@ def fit_figure(
     """
     figure = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.12)
     for i, (name, values) in enumerate(region.items()):
-        figure.add_trace(
-            go.Scatter(
-                x=values.index,
-                y=values.to_numpy(),
-                name=name,
-                mode="lines+markers" if i == 0 else "lines",
-                line={"color": COLOURS[i % len(COLOURS)], "dash": "dash" if i else None},
-            ),
-            row=1,
-            col=1,
-        )
+        colour, dash = COLOURS[i % len(COLOURS)], "dash" if i else None
+        mode = "lines+markers" if i == 0 else "lines"
+        figure.add_trace(_year_line(name, values, colour, dash, mode=mode), row=1, col=1)
     low = float(municipalities[["model", "ssb"]].min().min())
     high = float(municipalities[["model", "ssb"]].max().max())
     figure.add_trace(
@@ -352,7 +337,7 @@ def fit_figure(
     )
     figure.update_xaxes(type="log", title_text="SSB", row=1, col=2)
     figure.update_yaxes(type="log", title_text="model", row=1, col=2)
-    year_axes(figure, sorted({int(y) for values in region.values() for y in values.index}))
+    year_axes(figure, _years(region.values()))
     figure.update_xaxes(tickformat=None, dtick=None, row=1, col=2)
     figure.update_layout(width=1100, height=420, margin={"t": 50}, legend={"x": 0.01, "y": 0.99})
     return figure
