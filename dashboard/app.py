@@ -120,12 +120,18 @@ def compare_task(sources: list[str]) -> Comparison:
 # ---- layout --------------------------------------------------------------------------------
 
 
+def _warm_up_workers() -> None:
+    """Start the run workers when a session opens, so its first run does not wait for them."""
+    backend.warm_up()
+
+
 @solara.component
 def Layout(children: list = []):  # noqa: B006 (Solara's layout signature)
     """Title, page links, the language switch and the page."""
     paths = ("/", "/compare", "/indeks", "/climate", "/workshop", "/model")
     keys = ("scenario", "compare", "indeks", "climate", "workshop", "model")
     solara.Style(WORKSHOP_CSS)  # once per session, not on every visit to the Workshop
+    solara.use_effect(_warm_up_workers, [])
     with solara.Column(style={"padding": "12px"}):
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
             solara.Text(t("app.title"), style={"font-size": "22px", "font-weight": "bold"})

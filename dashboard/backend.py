@@ -12,13 +12,17 @@ import hashlib
 import multiprocessing
 import os
 import queue
+import select
 import tempfile
+import threading
+import time
 import tomllib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import lru_cache
+from multiprocessing.managers import SyncManager
 from pathlib import Path
 from typing import Any
 
@@ -169,18 +173,69 @@ def _run_in_child(run_request: RunRequest, runs_dir: Path, events: Any) -> str:
 
 
 _POOL: dict[str, Any] = {}
+_POOL_LOCK = threading.Lock()
+WORKERS = 2  # two sessions can run at once
+# Imported once by the fork server, so a worker starts with the model loaded.
+WORKER_PRELOAD = ["scenarios.runner", "dashboard.backend"]
 
 
 def _pool() -> tuple[ProcessPoolExecutor, Any]:
-    """The server's worker processes (two: two sessions can run at once) and a manager.
+    """The server's worker processes and a manager (for progress queues).
 
     Made once and kept, so a run does not pay for starting Python and importing the model.
+    Both end with the server process, however it ends (see ``exit_with``).
     """
-    if "pool" not in _POOL:
-        context = multiprocessing.get_context("forkserver")
-        _POOL["manager"] = context.Manager()
-        _POOL["pool"] = ProcessPoolExecutor(2, mp_context=context)
-    return _POOL["pool"], _POOL["manager"]
+    with _POOL_LOCK:
+        if "pool" not in _POOL:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(WORKER_PRELOAD)
+            manager = SyncManager(ctx=context)
+            manager.start(exit_with, (os.getpid(),))
+            _POOL["manager"] = manager
+            _POOL["pool"] = ProcessPoolExecutor(
+                WORKERS, mp_context=context, initializer=exit_with, initargs=(os.getpid(),)
+            )
+        return _POOL["pool"], _POOL["manager"]
+
+
+def exit_with(server_pid: int) -> None:
+    """End this process when the process ``server_pid`` ends (run in workers and the manager).
+
+    A worker waits on its task queue, whose writing end it holds itself, so after a server
+    stopped by a signal it would wait for ever, and keep the fork server alive with it.
+    """
+
+    def watch() -> None:
+        try:
+            with open(os.pidfd_open(server_pid), "rb", buffering=0) as server:
+                select.select([server], [], [])  # readable once the server has ended
+        except (AttributeError, OSError):  # no pidfd (not Linux): poll
+            while Path(f"/proc/{server_pid}").exists():
+                time.sleep(2.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-server", daemon=True).start()
+
+
+def _ready() -> bool:
+    """A task that only makes a worker process start."""
+    return True
+
+
+def warm_up() -> threading.Thread:
+    """Start the worker processes in the background, so the first run does not wait for them.
+
+    The fork server imports the model once (about 2 s), then the workers fork from it.
+    """
+
+    def start() -> None:
+        pool, _ = _pool()
+        for future in [pool.submit(_ready) for _ in range(WORKERS)]:
+            future.result()
+
+    thread = threading.Thread(target=start, name="warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 class RunCrashed(RuntimeError):

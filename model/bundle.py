@@ -358,7 +358,7 @@ def _raise_at_first(
 def _check_cross_file(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
     """Checks that span files: known municipality numbers, population sums agree."""
     municipalities = tables["municipalities.csv"]
-    known = set(municipalities["kommunenummer"])
+    known = set(municipalities["kommunenummer"].unique())
     duplicated = municipalities["kommunenummer"].duplicated()
     if duplicated.any():
         code = municipalities["kommunenummer"][duplicated].iloc[0]
@@ -369,7 +369,7 @@ def _check_cross_file(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
         table = tables[spec.name]
         if "kommunenummer" not in table.columns or spec.name == "municipalities.csv":
             continue
-        unknown = sorted(set(table["kommunenummer"]) - known)
+        unknown = sorted(set(table["kommunenummer"].unique()) - known)
         if unknown:
             raise BundleError(
                 f"{folder / spec.name}: column 'kommunenummer' has {unknown[0]}, "
@@ -387,7 +387,7 @@ def _check_cross_file(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
         )
     for sex in ("female", "male"):
         for file_name in ("mortality_rates.csv", "population_by_age_sex.csv"):
-            if sex not in set(tables[file_name]["sex"]):
+            if sex not in set(tables[file_name]["sex"].unique()):
                 raise BundleError(
                     f"{folder / file_name}: column 'sex' has no rows for '{sex}'; "
                     "allowed values: female, male"

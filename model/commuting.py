@@ -19,11 +19,13 @@ left out of the matrix.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import minimize
 
 from model.bundle import Bundle
@@ -104,14 +106,17 @@ def generalised_cost_min(
     ``c = -1/mu log(sum_m exp(-mu (t_m + k_m)))``; a mode not offered (``inf``) drops out.
     """
     mu = params.logsum_scale_per_min
-    utilities = np.stack(
-        [
-            -mu * (np.asarray(skims_by_mode[mode], float) + constant)
-            for mode, constant in params.mode_constant_min.items()
-        ]
-    )
-    top = utilities.max(axis=0)
-    return -(top + np.log(np.exp(utilities - top).sum(axis=0))) / mu
+    utilities = [
+        -mu * (np.asarray(skims_by_mode[mode], float) + constant)
+        for mode, constant in params.mode_constant_min.items()
+    ]
+    top = functools.reduce(np.maximum, utilities)
+    total = np.zeros_like(top)
+    for utility in utilities:  # in place: four Z x Z temporaries fewer than np.stack
+        utility -= top
+        np.exp(utility, out=utility)
+        total += utility
+    return -(top + np.log(total)) / mu
 
 
 def aggregate_cost(
@@ -170,6 +175,68 @@ def furness(
         if np.all(np.abs(rows - origins) <= tolerance * np.maximum(origins, 1.0)):
             break
     return a[:, None] * seed * exact_b[None, :], iteration
+
+
+def furness_blocks(
+    seeds: list[np.ndarray],
+    origins: list[np.ndarray],
+    destinations: list[np.ndarray],
+    max_iterations: int = 100,
+    tolerance: float = 1e-9,
+    relaxation: float = 1.5,
+) -> list[np.ndarray]:
+    """``furness`` on many independent matrices at once: the balanced matrices, in order.
+
+    The blocks sit on the diagonal of one sparse matrix, so an iteration is three sparse
+    products instead of a few dozen small numpy calls per block. A block stops changing once
+    it meets ``tolerance``, as it would alone; only the order of additions in the products
+    differs from ``furness``.
+    """
+    k = len(seeds)
+    matrix = _block_diagonal(seeds)
+    transposed = matrix.T.tocsr()
+    o = np.concatenate([np.asarray(x, float) for x in origins])
+    d = np.concatenate([np.asarray(x, float) for x in destinations])
+    row_block = np.repeat(np.arange(k), [len(x) for x in origins])
+    column_block = np.repeat(np.arange(k), [len(x) for x in destinations])
+    a, b = np.ones(len(o)), np.ones(len(d))
+    exact_b = b
+    active = np.ones(k, dtype=bool)
+    for _ in range(max_iterations):
+        rows_active, columns_active = active[row_block], active[column_block]
+        a = np.where(rows_active, a * _ratio(o, a * (matrix @ b)) ** relaxation, a)
+        column_sums = transposed @ a
+        b = np.where(columns_active, b * _ratio(d, b * column_sums) ** relaxation, b)
+        exact_b = np.where(columns_active, _ratio(d, column_sums), exact_b)
+        rows = a * (matrix @ exact_b)
+        off = np.abs(rows - o) > tolerance * np.maximum(o, 1.0)
+        active &= np.bincount(row_block, off, k) > 0
+        if not active.any():
+            break
+    row_ends = np.cumsum([len(x) for x in origins])
+    column_ends = np.cumsum([len(x) for x in destinations])
+    return [
+        a[row_end - seed.shape[0] : row_end, None]
+        * seed
+        * exact_b[None, column_end - seed.shape[1] : column_end]
+        for seed, row_end, column_end in zip(seeds, row_ends, column_ends, strict=True)
+    ]
+
+
+def _block_diagonal(blocks: list[np.ndarray]) -> sparse.csr_array:
+    """The dense ``blocks`` on the diagonal of one sparse (CSR) matrix, every entry kept."""
+    heights = np.array([block.shape[0] for block in blocks])
+    widths = np.array([block.shape[1] for block in blocks])
+    column_start = np.concatenate([[0], np.cumsum(widths)[:-1]])
+    indices = np.concatenate(
+        [
+            np.tile(np.arange(width) + start, height)
+            for height, width, start in zip(heights, widths, column_start, strict=True)
+        ]
+    )
+    indptr = np.concatenate([[0], np.cumsum(np.repeat(widths, heights))])
+    data = np.concatenate([np.asarray(block, float).ravel() for block in blocks])
+    return sparse.csr_array((data, indices, indptr), shape=(heights.sum(), widths.sum()))
 
 
 def _ratio(target: np.ndarray, current: np.ndarray) -> np.ndarray:

@@ -24,12 +24,17 @@ the register statistic is), not followed as careers.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from agents.population import NO_ROW
-from model.commuting import furness
+from model.commuting import furness_blocks
 
 OUTSIDE = -1  # work municipality of someone working outside the region
+# The zone model's Furness (step 2): at most 50 iterations, rows within 1e-6 of the workers.
+ZONE_MAX_ITERATIONS = 50
+ZONE_TOLERANCE = 1e-6
 
 
 def apportion_rows(rows_total: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -100,42 +105,76 @@ def assign_workplaces(
     workplace = np.full(len(home_municipality), NO_ROW, dtype=np.int32)
     destination = work_municipality(home_municipality, flows, inside_share, rng)
     firm_order = np.lexsort((firm_zone, firm_municipality))
+    blocks = []
     for j in np.unique(destination[destination != OUTSIDE]):
         workers = np.flatnonzero(destination == j)
         firms = firm_order[firm_municipality[firm_order] == j]
         firms = firms[firm_jobs[firms] > 0]
         if len(firms) == 0:
             raise ValueError(f"municipality {j} receives workers but has no jobs")
-        job_zones, job_zone_of_firm = np.unique(firm_zone[firms], return_inverse=True)
-        zone_jobs = np.bincount(job_zone_of_firm, firm_jobs[firms]).astype(float)
-        worker_zone = _work_zone(home_zone[workers], job_zones, zone_jobs, zone_deterrence, rng)
-        workplace[workers] = _firm_in_zone(
-            worker_zone, firms, job_zone_of_firm, firm_jobs[firms], rng
+        blocks.append(ZoneBlock.of(workers, home_zone[workers], firms, firm_zone[firms]))
+    balanced = furness_blocks(
+        [block.seed(zone_deterrence) for block in blocks],
+        [block.workers_per_home.astype(float) for block in blocks],
+        [block.targets(firm_jobs) for block in blocks],
+        ZONE_MAX_ITERATIONS,
+        ZONE_TOLERANCE,
+    )
+    for block, matrix in zip(blocks, balanced, strict=True):
+        worker_zone = block.work_zone(matrix, rng)
+        workplace[block.workers] = _firm_in_zone(
+            worker_zone, block.firms, block.job_zone_of_firm, firm_jobs[block.firms], rng
         )
     return workplace
 
 
-def _work_zone(
-    home_zone: np.ndarray,
-    job_zones: np.ndarray,
-    zone_jobs: np.ndarray,
-    zone_deterrence: np.ndarray,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """Index into ``job_zones`` of each worker, by a balanced zone model (step 2)."""
-    home_zones, home_of_worker = np.unique(home_zone, return_inverse=True)
-    workers_per_home = np.bincount(home_of_worker)
-    seed = np.maximum(
-        zone_deterrence[np.ix_(home_zones, job_zones)], 1e-300
-    )  # a pair without any mode still balances
-    targets = zone_jobs * workers_per_home.sum() / zone_jobs.sum()
-    balanced, _ = furness(seed, workers_per_home.astype(float), targets, 50, 1e-6)
-    counts = apportion_rows(workers_per_home, balanced)
-    shuffled = rng.permutation(len(home_zone))
-    by_home = shuffled[np.argsort(home_of_worker[shuffled], kind="stable")]
-    zone = np.empty(len(home_zone), dtype=np.int64)
-    zone[by_home] = np.repeat(np.tile(np.arange(len(job_zones)), len(home_zones)), counts.ravel())
-    return zone
+@dataclass(frozen=True)
+class ZoneBlock:
+    """The zone model of one work municipality (step 2): its workers' and jobs' zones."""
+
+    workers: np.ndarray  # worker rows (into the ``home_*`` arrays)
+    firms: np.ndarray  # firm rows with jobs, sorted by zone
+    home_zones: np.ndarray  # distinct home zones of the workers
+    home_of_worker: np.ndarray  # index into ``home_zones`` per worker
+    workers_per_home: np.ndarray
+    job_zones: np.ndarray  # distinct zones of the firms
+    job_zone_of_firm: np.ndarray  # index into ``job_zones`` per firm
+
+    @classmethod
+    def of(
+        cls, workers: np.ndarray, home_zone: np.ndarray, firms: np.ndarray, firm_zone: np.ndarray
+    ) -> ZoneBlock:
+        """The block of ``workers`` (with their home zones) and ``firms`` (with theirs)."""
+        home_zones, home_of_worker = np.unique(home_zone, return_inverse=True)
+        job_zones, job_zone_of_firm = np.unique(firm_zone, return_inverse=True)
+        return cls(
+            workers,
+            firms,
+            home_zones,
+            home_of_worker,
+            np.bincount(home_of_worker),
+            job_zones,
+            job_zone_of_firm,
+        )
+
+    def seed(self, zone_deterrence: np.ndarray) -> np.ndarray:
+        """``exp(-beta c)`` between home and job zones (a pair without any mode still balances)."""
+        return np.maximum(zone_deterrence[np.ix_(self.home_zones, self.job_zones)], 1e-300)
+
+    def targets(self, firm_jobs: np.ndarray) -> np.ndarray:
+        """Each job zone's jobs, scaled so that they sum to the workers."""
+        zone_jobs = np.bincount(self.job_zone_of_firm, firm_jobs[self.firms]).astype(float)
+        return zone_jobs * self.workers_per_home.sum() / zone_jobs.sum()
+
+    def work_zone(self, balanced: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Index into ``job_zones`` of each worker, from the balanced zone matrix."""
+        counts = apportion_rows(self.workers_per_home, balanced)
+        shuffled = rng.permutation(len(self.workers))
+        by_home = shuffled[np.argsort(self.home_of_worker[shuffled], kind="stable")]
+        zone = np.empty(len(self.workers), dtype=np.int64)
+        n_home, n_job = balanced.shape
+        zone[by_home] = np.repeat(np.tile(np.arange(n_job), n_home), counts.ravel())
+        return zone
 
 
 def _firm_in_zone(

@@ -20,6 +20,7 @@ import pandas as pd
 
 from model.bundle import Bundle, BundleError
 from model.emissions.parameters import ROAD_SECTOR, LedgerParameters
+from model.tables import Block
 
 EMISSIONS_FILE = "emissions_oslo.csv"
 OSLO = "0301"
@@ -53,7 +54,7 @@ class OtherSectors:
     driver: tuple[str, ...]
     base_year: int
 
-    def rows(
+    def blocks(
         self,
         year: int,
         codes: tuple[str, ...],
@@ -61,11 +62,11 @@ class OtherSectors:
         jobs: np.ndarray,
         base_population: np.ndarray,
         base_jobs: np.ndarray,
-    ) -> pd.DataFrame:
-        """Ledger rows of every municipality and non-road source in ``year``."""
+    ) -> list[Block]:
+        """Ledger rows of every municipality and non-road source in ``year``, as blocks."""
         oslo = codes.index(OSLO) if OSLO in codes else None
         growth = (1.0 + self.trend_per_year) ** (year - self.base_year)
-        frames = []
+        blocks = []
         for k, driver in enumerate(self.driver):
             if driver == "site":
                 if oslo is None:
@@ -89,19 +90,17 @@ class OtherSectors:
             if oslo is not None:
                 method[oslo] = STATISTIC if year == self.base_year else TREND
             keep = values > 0
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "year": year,
-                        "kommunenummer": np.asarray(codes)[keep],
-                        "sector": self.sector[k],
-                        "source": self.source[k],
-                        "co2e_tonnes": values[keep],
-                        "method": method[keep],
-                    }
-                )
+            blocks.append(
+                {
+                    "year": np.int32(year),
+                    "kommunenummer": np.asarray(codes)[keep],
+                    "sector": self.sector[k],
+                    "source": self.source[k],
+                    "co2e_tonnes": values[keep],
+                    "method": method[keep],
+                }
             )
-        return pd.concat(frames, ignore_index=True) if frames else empty_ledger()
+        return blocks
 
 
 def other_sectors(
@@ -162,8 +161,3 @@ def ratio_to_reference_year(
         base = row[base_year]
         ratios[key] = float(row[reference_year] / base) if base > 0 else 1.0
     return ratios
-
-
-def empty_ledger() -> pd.DataFrame:
-    """A ledger with no rows and the ledger's columns."""
-    return pd.DataFrame({name: [] for name in LEDGER_COLUMNS})

@@ -62,6 +62,7 @@ from model.emissions.stations import (
     station_demand,
 )
 from model.housing.prices import read_centrality_class
+from model.tables import Block, frame_from_blocks
 from model.world import World
 
 CARS_FILE = "private_cars_by_fuel.csv"
@@ -75,6 +76,15 @@ CAR_FUELS = {
     "Electricity": "electric",
 }
 DAYS_PER_YEAR = 365.0
+FLEET_COLUMNS = (
+    "year",
+    "group",
+    "through_traffic",
+    "vehicle_class",
+    "energy_carrier",
+    "vehicles",
+    "new_vehicles",
+)
 HOURS_PER_YEAR = 8760.0
 
 ENERGY_UNITS = {
@@ -159,7 +169,7 @@ class EnergyAndEmissions:
         self._vehicle_peak_mw = np.zeros(n)
         self._ledger: list[pd.DataFrame] = []
         self._station_rows: list[dict] = []
-        self._fleet_rows: list[pd.DataFrame] = []
+        self._fleet_rows: list[Block] = []
         self.new_heavy_shares = np.zeros((n + len(road.corridors), 4))
 
     # --- set-up ---------------------------------------------------------------------------
@@ -584,27 +594,21 @@ class EnergyAndEmissions:
         jobs: np.ndarray,
     ) -> pd.DataFrame:
         codes = np.asarray(self.codes)
-        frames = [
-            pd.DataFrame(
-                {
-                    "year": year,
-                    "kommunenummer": codes,
-                    "sector": ROAD_SECTOR,
-                    "source": ROAD_SOURCES[name],
-                    "co2e_tonnes": road[name],
-                    "method": MODEL,
-                }
-            )
+        blocks = [
+            {
+                "year": np.int32(year),
+                "kommunenummer": codes,
+                "sector": ROAD_SECTOR,
+                "source": ROAD_SOURCES[name],
+                "co2e_tonnes": road[name],
+                "method": MODEL,
+            }
             for name in VEHICLE_CLASSES
         ]
-        frames.append(
-            self.other.rows(
-                year, self.codes, population, jobs, self.base_population, self.base_jobs
-            )
+        blocks += self.other.blocks(
+            year, self.codes, population, jobs, self.base_population, self.base_jobs
         )
-        table = pd.concat(frames, ignore_index=True)
-        table["year"] = table["year"].astype(np.int32)
-        return table[list(LEDGER_COLUMNS)]
+        return frame_from_blocks(blocks, LEDGER_COLUMNS)
 
     def _track_budgets(
         self, year: int, ledger: pd.DataFrame, total: np.ndarray
@@ -686,17 +690,15 @@ class EnergyAndEmissions:
             groups = np.asarray(group_names[: len(fleet.vehicles)])
             for k, carrier in enumerate(fleet.carriers):
                 self._fleet_rows.append(
-                    pd.DataFrame(
-                        {
-                            "year": np.int32(year),
-                            "group": groups,
-                            "through_traffic": np.arange(len(groups)) >= n,
-                            "vehicle_class": name,
-                            "energy_carrier": carrier,
-                            "vehicles": fleet.vehicles[:, k],
-                            "new_vehicles": fleet.new_vehicles[:, k],
-                        }
-                    )
+                    {
+                        "year": np.int32(year),
+                        "group": groups,
+                        "through_traffic": np.arange(len(groups)) >= n,
+                        "vehicle_class": name,
+                        "energy_carrier": carrier,
+                        "vehicles": fleet.vehicles[:, k],
+                        "new_vehicles": fleet.new_vehicles[:, k],
+                    }
                 )
 
     # --- tables -------------------------------------------------------------------------
@@ -715,7 +717,7 @@ class EnergyAndEmissions:
         """Vehicles by year, group, class and energy carrier."""
         if not self._fleet_rows:
             return pd.DataFrame()
-        return pd.concat(self._fleet_rows, ignore_index=True)
+        return frame_from_blocks(self._fleet_rows, FLEET_COLUMNS)
 
     def climate_budget_table(self) -> pd.DataFrame:
         """Measure, reference and target path and the gap, by municipality and year."""

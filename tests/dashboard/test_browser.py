@@ -226,24 +226,7 @@ def test_model_page_shows_the_fit_to_ssb(server, page):
     assert page.locator(".scatterlayer .point").count() >= 65  # one point per municipality
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for status in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = status.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(status.parent.name))
-    found, stack = [], [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
-
-
-def test_a_crashed_run_shows_an_error_and_stores_nothing(server, page):
+def test_a_crashed_run_shows_an_error_and_stores_nothing(server, page, descendants):
     """The worker processes are killed in the middle of a run: the page says so, nothing
     is stored, the server goes on serving, and the next run works."""
     url, runs_dir, pid = server
@@ -254,7 +237,7 @@ def test_a_crashed_run_shows_an_error_and_stores_nothing(server, page):
     field.press("Enter")
     page.locator(".run-button").click()
     page.get_by_text("Kjører").first.wait_for()
-    deadline = time.time() + 30  # the forkserver, the manager and a worker
+    deadline = time.time() + 30  # the fork server, the manager and the workers
     while len(killed := descendants(pid)) < 3 and time.time() < deadline:
         time.sleep(0.05)
     assert len(killed) >= 3, killed

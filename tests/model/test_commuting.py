@@ -11,6 +11,8 @@ from model.bundle import load_bundle
 from model.commuting import (
     build_inputs,
     cpc,
+    furness,
+    furness_blocks,
     gravity,
     in_commuters,
     load_commuting_parameters,
@@ -114,3 +116,23 @@ def test_the_model_commutes_every_year_with_margins_to_one_row():
     expected_columns = jobs * rows.sum() / jobs.sum()
     assert np.all(np.abs(columns - expected_columns) <= len(stocks) * row_weight)
     assert flows.loc["0301", "in_commuters"] == pytest.approx(165_960, rel=0.1)
+
+
+def test_furness_blocks_balance_each_block_as_furness_does_alone():
+    rng = np.random.default_rng(7)
+    shapes = [(3, 4), (1, 1), (40, 6), (7, 30), (12, 12)]
+    seeds = [np.exp(-3.0 * rng.random(shape)) for shape in shapes]
+    seeds[4][0, :4] = 1e-300  # pairs without any mode (the zone model's floor)
+    origins = [rng.integers(1, 50, shape[0]).astype(float) for shape in shapes]
+    destinations = [
+        (weights := rng.random(shape[1])) * o.sum() / weights.sum()
+        for shape, o in zip(shapes, origins, strict=True)
+    ]
+    together = furness_blocks(seeds, origins, destinations, 50, 1e-6)
+    assert len(together) == len(shapes)
+    for seed, o, d, balanced in zip(seeds, origins, destinations, together, strict=True):
+        alone, _ = furness(seed, o, d, 50, 1e-6)
+        assert balanced.shape == seed.shape
+        np.testing.assert_allclose(balanced, alone, rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(balanced.sum(axis=0), d, rtol=1e-9)
+        np.testing.assert_allclose(balanced.sum(axis=1), o, rtol=1e-6)
