@@ -19,6 +19,7 @@ import solara
 import solara.lab
 
 from dashboard import backend, figures, indeks
+from dashboard.chart import Chart, PlotlyLoader
 from dashboard.i18n import pick, strings, text
 from scenarios.compare import (
     Comparison,
@@ -132,6 +133,7 @@ def Layout(children: list = []):  # noqa: B006 (Solara's layout signature)
     keys = ("scenario", "compare", "indeks", "climate", "workshop", "model")
     solara.Style(WORKSHOP_CSS)  # once per session, not on every visit to the Workshop
     solara.use_effect(_warm_up_workers, [])
+    PlotlyLoader()
     with solara.Column(style={"padding": "12px"}):
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
             solara.Text(t("app.title"), style={"font-size": "22px", "font-weight": "bold"})
@@ -204,13 +206,7 @@ def ScenarioPage():
             solara.Markdown(f"**{pick(scenario.get('title'), language.value)}**")
             solara.Markdown(pick(scenario.get("description"), language.value))
             solara.InputText(t("scenario.name"), value=scenario_name)
-            solara.Button(
-                t("scenario.run"),
-                on_click=lambda: run_task(current_scenario()),
-                disabled=run_task.pending,
-                color="primary",
-                classes=["run-button"],
-            )
+            RunButton()
             RunControls(f"{scenario_name.value}.toml")
             solara.FileDrop(label=t("scenario.load"), on_file=on_upload, lazy=False)
             if file_error.value:
@@ -227,6 +223,22 @@ def ScenarioPage():
                 with solara.Card(pick(titles, language.value)):
                     for lever in levers:
                         LeverControl(lever, base)
+
+
+@solara.component
+def RunButton():
+    """Run the session's scenario; disabled while a run goes.
+
+    Its own component, like ``RunControls``: they re-render with each progress step, the
+    page with its lever controls does not.
+    """
+    solara.Button(
+        t("scenario.run"),
+        on_click=lambda: run_task(current_scenario()),
+        disabled=run_task.pending,
+        color="primary",
+        classes=["run-button"],
+    )
 
 
 @solara.component
@@ -308,7 +320,7 @@ def ComparePage():
     year = int(table["year"].max())
     rows = table[(table["indicator"] == name) & (table["kommunenummer"] == "region")]
     label = scorecard.label(name, language.value)
-    solara.FigurePlotly(figures.band_series(rows, t("compare.series_title"), label))
+    Chart(figures.band_series(rows, t("compare.series_title"), label))
     columns = [result.manifest["reference"], *dict.fromkeys(table["scenario"])]
     cells = (
         backend.comparison_cells(result.manifest, RUNS_DIR, cell_column.value)
@@ -321,7 +333,7 @@ def ComparePage():
                 solara.Markdown(f"### {scenario}")
                 reference = scenario == result.manifest["reference"]
                 difference = map_view.value == "difference" and not reference
-                solara.FigurePlotly(compare_map(result, scenario, name, year, difference, cells))
+                Chart(compare_map(result, scenario, name, year, difference, cells))
                 if reference:
                     solara.Markdown(t("compare.reference_note"))
                     continue
@@ -485,7 +497,7 @@ def IndeksFigure(run: Any, where: str, lang: str):
         ]
         return figures.panel(translated)
 
-    solara.FigurePlotly(solara.use_memo(build, dependencies=key), dependencies=key)
+    Chart(build, dependencies=key)
 
 
 # ---- Klimabudsjett -------------------------------------------------------------------------
@@ -543,7 +555,7 @@ def ClimateFigure(run: Any, code: str, lang: str):
         titles = (t("climate.paths"), t("climate.by_sector", year=last), t("climate.by_class"))
         return figures.climate_panel(paths, by_sector, road, titles)
 
-    solara.FigurePlotly(solara.use_memo(build, dependencies=key), dependencies=key)
+    Chart(build, dependencies=key)
 
 
 # ---- Workshop ------------------------------------------------------------------------------
@@ -604,15 +616,16 @@ def WorkshopPage():
             with solara.Card(t("scenario.levers")):
                 for key in WORKSHOP_LEVERS:
                     LeverControl(levers[key], base)
-                solara.Button(
-                    t("scenario.run"),
-                    on_click=lambda: run_task(current_scenario()),
-                    disabled=run_task.pending,
-                    color="primary",
-                )
+                RunButton()
                 RunControls(f"{chosen.value}.toml")
-            if last_run.value is not None and not run_task.pending:
-                WorkshopResult(last_run.value)
+            WorkshopOutcome()
+
+
+@solara.component
+def WorkshopOutcome():
+    """The last run's result once no run goes (its own component: progress re-renders it)."""
+    if last_run.value is not None and not run_task.pending:
+        WorkshopResult(last_run.value)
 
 
 @solara.component
@@ -644,7 +657,7 @@ def WorkshopResult(source: str):
         source.rsplit("/", 1)[-1]: backend.series(run, "population"),
     }
     title = scorecard.label("population", language.value)
-    solara.FigurePlotly(figures.lines(series, title, font_size=PROJECTOR_FONT_PX))
+    Chart(figures.lines(series, title, font_size=PROJECTOR_FONT_PX))
 
 
 # ---- Model ---------------------------------------------------------------------------------
@@ -696,7 +709,7 @@ def FitFigure(run: Any):
         )
     )
     titles = (t("model.fit_region"), t("model.fit_municipalities", year=last))
-    solara.FigurePlotly(figures.fit_figure(region, municipalities, titles))
+    Chart(figures.fit_figure(region, municipalities, titles))
 
 
 # The root route's layout wraps every page (solara.autorouting).

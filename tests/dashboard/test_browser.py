@@ -223,6 +223,7 @@ def test_model_page_shows_the_fit_to_ssb(server, page):
     url, *_ = server
     open_page(page, url, "model", "Hvor godt modellen treffer statistikken")
     page.get_by_text("kommuner ligger innenfor 10 %").first.wait_for()
+    page.get_by_text("Befolkning per kommune").first.wait_for()  # plotly draws the title
     assert page.locator(".scatterlayer .point").count() >= 65  # one point per municipality
 
 
