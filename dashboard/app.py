@@ -126,13 +126,15 @@ def _warm_up_workers() -> None:
     backend.warm_up()
 
 
+solara.lab.on_kernel_start(_warm_up_workers)  # in the server only, not in solara.render
+
+
 @solara.component
 def Layout(children: list = []):  # noqa: B006 (Solara's layout signature)
     """Title, page links, the language switch and the page."""
     paths = ("/", "/compare", "/indeks", "/climate", "/workshop", "/model")
     keys = ("scenario", "compare", "indeks", "climate", "workshop", "model")
     solara.Style(WORKSHOP_CSS)  # once per session, not on every visit to the Workshop
-    solara.use_effect(_warm_up_workers, [])
     PlotlyLoader()
     with solara.Column(style={"padding": "12px"}):
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):

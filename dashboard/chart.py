@@ -4,10 +4,10 @@
 (5 MB, plotly.js included) travels over the websocket with every new chart and is run again
 in the browser; it then adds the traces and the layout in separate messages, each redrawn.
 A page switch took 2.5-3.5 s, almost all of it there. ``Chart`` sends the figure's JSON
-once; its front end fetches plotly.js from the server the first time a page needs it
-(``/static/assets/plotly.min.js``, the file shipped in the plotly package, served offline)
-and draws with ``Plotly.react``. Hover, zoom and the PNG download of plotly's mode bar work
-as before.
+once; its front end draws it with ``Plotly.react`` and the one plotly.js that the browser
+fetches when a session opens (``PlotlyLoader``): plotly.js's cartesian bundle in
+``dashboard/assets``, served offline at ``/static/assets/``. Hover, zoom and the PNG
+download of plotly's mode bar work as before.
 """
 
 from __future__ import annotations
@@ -18,14 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import anywidget
-import plotly
 import plotly.graph_objects as go
 import solara
 import traitlets
 
-# plotly.js as shipped in the plotly package; the server serves this folder as assets.
-PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"
-PLOTLY_JS_URL = "/static/assets/plotly.min.js"
+# plotly.js's cartesian bundle (1.5 MB; the full plotly.js is 4.8 MB), in dashboard/assets;
+# it must be the plotly.js version of the installed plotly package (see its README).
+PLOTLY_JS_VERSION = "4.1.1"
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"
+PLOTLY_JS_FILE = f"plotly-cartesian-{PLOTLY_JS_VERSION}.min.js"
+PLOTLY_JS_URL = f"/static/assets/{PLOTLY_JS_FILE}"
 # What the mode bar offers: the PNG download, zoom and reset; no link to plotly's cloud.
 PLOT_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"scale": 2}}
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dashboard.backend import request, settings
-from dashboard.chart import PLOTLY_JS_DIR
+from dashboard.chart import ASSETS_DIR
 from scenarios.runner import find_or_run
 from scenarios.scenario import BASELINE
 
@@ -47,8 +47,8 @@ def server_environment(runs_dir: Path) -> dict[str, str]:
     """The environment of the server: offline, and where the runs are."""
     environment = dict(os.environ)
     environment["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
-    # plotly.js for the charts, served from the plotly package (dashboard/chart.py).
-    environment["SOLARA_ASSETS_EXTRA_LOCATIONS"] = str(PLOTLY_JS_DIR)
+    # plotly.js for the charts (dashboard/chart.py), served from dashboard/assets.
+    environment["SOLARA_ASSETS_EXTRA_LOCATIONS"] = str(ASSETS_DIR)
     environment["OSLOREGION_RUNS_DIR"] = str(runs_dir.resolve())
     environment["PYTHONPATH"] = os.pathsep.join(
         [str(PROJECT_ROOT), *filter(None, [environment.get("PYTHONPATH")])]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import ipyvuetify as v
+import numpy as np
 import pandas as pd
 import pytest
 import solara
 
-from dashboard import app, backend, figures
+from dashboard import app, backend, chart, figures
 from dashboard.i18n import strings, text
 from scenarios.scenario import ScenarioError, load_scenario
 
@@ -79,3 +81,25 @@ def test_workshop_page_shows_the_four_futures_with_their_stories():
     assert len(futures) == 4
     buttons = rc.find(v.Btn, children=[text("workshop.choose", "nb")])
     assert len(buttons) == 4
+
+
+def test_the_shipped_plotly_js_is_the_version_plotly_writes_figures_for():
+    import plotly.offline
+
+    bundle = chart.ASSETS_DIR / chart.PLOTLY_JS_FILE
+    header = bundle.read_text(encoding="utf-8")[:200]
+    assert f"v{plotly.offline.get_plotlyjs_version()}" in header
+    assert chart.PLOTLY_JS_VERSION == plotly.offline.get_plotlyjs_version()
+    assert chart.PLOTLY_JS_URL.endswith(chart.PLOTLY_JS_FILE)
+
+
+def test_a_chart_sends_the_figure_as_json_with_its_traces():
+    values = pd.Series([1.0, float("nan"), 3.0], index=[2024, 2025, 2026])
+    figure = figures.lines({"modell": values}, "t")
+    _, rc = solara.render(chart.Chart(figure), handle_error=False)
+    widget = rc.find(chart.PlotlyChart).widget
+    y = widget.figure["data"][0]["y"]  # plotly's typed-array JSON: dtype and base64 bytes
+    values = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"])
+    np.testing.assert_array_equal(values, [1.0, np.nan, 3.0])
+    assert widget.figure["layout"]["title"]["text"] == "t"
+    assert widget.plotly_url == chart.PLOTLY_JS_URL
