@@ -8,6 +8,7 @@ assets come from the ``solara-assets`` package and telemetry is switched off.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,12 +19,32 @@ from scenarios.runner import find_or_run
 from scenarios.scenario import BASELINE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CDN_DIR = Path(__file__).resolve().parent / "cdn"
 
 
 def ensure_baseline(runs_dir: Path, progress: Callable[[str, int, int], None] | None) -> str:
     """The stored baseline run at dashboard scale (run now if there is none); its id."""
     run, _ = find_or_run(request(BASELINE), runs_dir, progress)
     return run.run_id
+
+
+def install_cdn_files(cache_dir: Path | None = None) -> None:
+    """Copy the front-end files that ``solara-assets`` lacks into Solara's asset cache.
+
+    Solara fetches a missing file from cdn.jsdelivr.net; offline that fails (KaTeX, which
+    its Markdown loads on every page). ``dashboard/cdn`` ships them; see its README.
+    """
+    if cache_dir is None:
+        from solara.server import settings as solara_settings
+
+        cache_dir = solara_settings.assets.proxy_cache_dir
+    for source in CDN_DIR.rglob("*"):
+        target = cache_dir / source.relative_to(CDN_DIR)
+        if source.is_file() and source.name != "README.md" and not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = target.with_name(target.name + ".incomplete")
+            shutil.copyfile(source, staging)
+            staging.rename(target)  # a reader never sees half a file
 
 
 def server_command(host: str, port: int) -> list[str]:
@@ -66,6 +87,7 @@ def serve(
     config = settings()
     host, port = host or config.host, port or config.port
     run_id = ensure_baseline(runs_dir, progress)
+    install_cdn_files()
     print(f"baseline: {run_id}", file=sys.stderr)
     print(f"dashboard: http://{host}:{port}/ (Ctrl-C stops it)", file=sys.stderr)
     sys.stderr.flush()

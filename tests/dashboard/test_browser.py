@@ -126,6 +126,22 @@ def test_every_page_opens_with_its_content(server, page, path: str):
     screenshot(page, f"page-{path or 'scenario'}")
 
 
+def test_pages_ask_nothing_of_the_internet(server, page):
+    """Every request of every page goes to the dashboard's server, and the server fetches
+    nothing from a CDN for them (Solara would fetch a missing front-end file)."""
+    url, runs_dir, _ = server
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    for path, expected in PAGES.items():
+        open_page(page, url, path, expected)
+    page.get_by_text("Datakilder").first.wait_for()
+    page.wait_for_load_state("networkidle")
+    outside = [r for r in requests if not r.startswith((url, "data:", "blob:"))]
+    assert not outside, outside[:5]
+    log = (runs_dir / "server.log").read_text()
+    assert "Could not load URL" not in log and "cdn.jsdelivr" not in log
+
+
 def test_language_switch_changes_the_labels(server, page):
     url, *_ = server
     open_page(page, url, "", "Velg scenario")
