@@ -15,9 +15,11 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.request
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -302,3 +304,29 @@ def test_two_sessions_keep_their_own_work_and_a_run_does_not_block_the_other(ser
     finally:
         first.close()
         second.close()
+
+
+def test_workshop_runs_a_future_and_exports_png_csv_and_the_scenario(server, page):
+    """A group chooses a future, runs it and takes away the table (CSV), the scenario
+    (TOML) and the figure (PNG, plotly's camera button)."""
+    url, *_ = server
+    open_page(page, url, "workshop", "Fire fremtider")
+    page.get_by_text("Velg denne fremtiden").first.click()
+    page.locator(".run-button").click()
+    page.get_by_text("Ferdig:").first.wait_for(timeout=120_000)
+    page.get_by_text("Last ned tabell (CSV)").first.wait_for()
+    with page.expect_download() as csv_file:
+        page.get_by_text("Last ned tabell (CSV)").first.click()
+    table = pd.read_csv(csv_file.value.path())
+    assert len(table) >= 10 and {"scenario", "Δ %"} <= set(table.columns)
+    with page.expect_download() as toml_file:
+        page.get_by_text("Last ned scenariofil (TOML)").first.click()
+    scenario = tomllib.loads(Path(toml_file.value.path()).read_text(encoding="utf-8"))
+    assert scenario["name"] and scenario["extends"]
+    chart = page.locator(".osloregion-chart").last
+    chart.locator(".scatterlayer .point").first.wait_for()
+    chart.hover()
+    with page.expect_download() as png_file:
+        chart.locator(".modebar-btn[data-title='Download plot as a PNG']").click()
+    assert Path(png_file.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    screenshot(page, "workshop-result")
