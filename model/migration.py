@@ -2,7 +2,8 @@
 
 * **Out-migration.** Each household leaves the region with the probability of the age band
   of its oldest member (young households move most).
-* **Volume of in-migration.** The *regional* total follows SSB's main projection (MMMM):
+* **Volume of in-migration.** The *regional* total follows SSB's main projection (MMMM;
+  after its last year, 2050, the last yearly growth continues):
   arrivals fill the gap between the population after births, deaths and out-migration and the
   projected population of next 1 January. Only the regional total is taken from the
   projection; where arrivals settle is decided by the housing market's location choice (and,
@@ -125,7 +126,7 @@ class Migration:
 
         mean_weight = float(households.weight.mean())
         population = float(households.weight[persons.household].sum())
-        target = self.projected_population.get(year + 1, population)
+        target = projected_population(self.projected_population, year + 1, population)
         wanted_persons = max(target - population, 0.0)
         size = household_sizes(persons, len(households))
         expected_refugees = self.policy.refugee_households_per_year / mean_weight
@@ -255,6 +256,22 @@ class Migration:
         if share.sum() <= 0:
             return np.full(n, -1, dtype=np.int16)
         return self.rng.choice(len(self.codes), n, p=share / share.sum()).astype(np.int16)
+
+
+def projected_population(projection: dict[int, float], year: int, otherwise: float) -> float:
+    """The regional population ``projection`` gives for 1 January ``year``.
+
+    After the projection's last year its last yearly growth continues (SSB's main projection
+    ends in 2050, so the flows of a run's year 2050 aim at 2051); before its first year, or
+    with fewer than two years, ``otherwise``.
+    """
+    if year in projection:
+        return projection[year]
+    last = max(projection, default=None)
+    if last is None or year < last or (last - 1) not in projection:
+        return otherwise
+    growth = projection[last] / projection[last - 1] if projection[last - 1] > 0 else 1.0
+    return projection[last] * growth ** (year - last)
 
 
 def refugee_employment(

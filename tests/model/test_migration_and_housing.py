@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from agents.population import FEMALE, MALE, REFUGEE
-from model.migration import SettlementPolicy, refugee_employment
+from model.migration import SettlementPolicy, projected_population, refugee_employment
 from model.parameters import load_migration_parameters
 from model.region_model import RegionModel, regional_projection
 
@@ -174,10 +174,23 @@ def test_at_the_dashboard_scale_the_region_still_follows_the_ssb_projection():
     capacity left must still build (stochastically), or the region falls short of housing
     and of the projection (it fell 3.8 % short by 2050 when they could not)."""
     model = RegionModel(seed=1, scale=0.01)
-    for _ in range(2024, 2050):
+    for _ in range(2024, 2051):  # a run to 2050 simulates the year 2050 too
         model.step()
     model.check_invariants()
     projection = regional_projection(model.bundle, list(model.world.codes))
     population = region_series(model, "population")
     gaps = [abs(population.loc[year] / projection[year] - 1) for year in range(2024, 2051)]
     assert max(gaps) < 0.01, max(gaps)
+    # The year 2050 aims at 2051, after SSB's projection ends: its in-migration continues
+    # (it was 2 300 against 60 000 the year before when it aimed at nothing).
+    in_migrants = region_series(model, "in_migrants")
+    assert abs(in_migrants.loc[2050] / in_migrants.loc[2049] - 1) < 0.25
+
+
+def test_after_the_projection_ends_its_last_growth_continues():
+    projection = {2049: 100.0, 2050: 110.0}
+    assert projected_population(projection, 2050, 0.0) == 110.0
+    assert projected_population(projection, 2051, 0.0) == pytest.approx(121.0)
+    assert projected_population(projection, 2052, 0.0) == pytest.approx(133.1)
+    assert projected_population(projection, 2040, 7.0) == 7.0  # before it: the fallback
+    assert projected_population({2050: 110.0}, 2051, 7.0) == 7.0  # no growth to continue
