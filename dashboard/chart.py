@@ -75,7 +75,7 @@ class PlotlyChart(anywidget.AnyWidget):
 
 
 def figure_json(figure: go.Figure) -> dict[str, Any]:
-    """The figure as plain JSON (numpy arrays as lists, NaN as null), as plotly.js takes it."""
+    """The figure as JSON, as plotly.js takes it (numpy arrays as plotly's base64 typed arrays)."""
     return json.loads(figure.to_json())
 
 

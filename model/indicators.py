@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from agents.population import NO_ROW, Dwellings, Firms, Households, Persons
+from model.tables import Block, frame_from_blocks
 
 REGION = "region"
 INDICATOR_COLUMNS = ("year", "kommunenummer", "indicator", "value", "unit")
@@ -107,12 +108,13 @@ def stock_indicators(
 class IndicatorLog:
     """Collects indicator values year by year and turns them into the long table.
 
-    Values are kept as arrays (one per year and indicator) and become one table only when
-    asked: building a small DataFrame per indicator and year cost about a second per run.
+    Values are kept as column blocks (one per year and indicator, ``model.tables``) and
+    become one table only when asked: building a small DataFrame per indicator and year cost
+    about a second per run.
     """
 
     codes: tuple[str, ...]
-    _parts: list[tuple[int, tuple[str, ...], str, np.ndarray, str]] = field(default_factory=list)
+    _parts: list[Block] = field(default_factory=list)
 
     def add(
         self,
@@ -127,36 +129,36 @@ class IndicatorLog:
         and indices of the region are not sums).
         """
         region = region or {}
-        codes = (*self.codes, REGION)
+        codes = np.array([*self.codes, REGION])
         for name, per_municipality in values.items():
             # Weighted sums carry float noise (717709.9999997); 6 decimals is far below a person.
             per_municipality = np.round(np.asarray(per_municipality, dtype=float), 6)
             region_value = round(float(region.get(name, per_municipality.sum())), 6)
-            self._parts.append(
-                (year, codes, name, np.append(per_municipality, region_value), units[name])
-            )
+            self._add(year, codes, name, np.append(per_municipality, region_value), units[name])
 
     def add_region(self, year: int, values: dict[str, float], units: dict[str, str]) -> None:
         """Add values that exist only for the region as a whole."""
         for name, value in values.items():
-            self._parts.append(
-                (year, (REGION,), name, np.array([round(float(value), 6)]), units[name])
-            )
+            self._add(year, np.array([REGION]), name, [round(float(value), 6)], units[name])
+
+    def _add(
+        self, year: int, codes: np.ndarray, name: str, values: np.ndarray | list[float], unit: str
+    ) -> None:
+        self._parts.append(
+            {
+                "year": np.int32(year),
+                "kommunenummer": codes,
+                "indicator": name,
+                "value": np.asarray(values, dtype=float),
+                "unit": unit,
+            }
+        )
 
     def frame(self) -> pd.DataFrame:
         """All values so far, sorted by year, indicator and municipality (region last)."""
         if not self._parts:
             return pd.DataFrame(columns=list(INDICATOR_COLUMNS))
-        lengths = np.array([len(part[1]) for part in self._parts])
-        table = pd.DataFrame(
-            {
-                "year": np.repeat([part[0] for part in self._parts], lengths).astype(np.int32),
-                "kommunenummer": [code for part in self._parts for code in part[1]],
-                "indicator": np.repeat([part[2] for part in self._parts], lengths).tolist(),
-                "value": np.concatenate([part[3] for part in self._parts]),
-                "unit": np.repeat([part[4] for part in self._parts], lengths).tolist(),
-            }
-        )
+        table = frame_from_blocks(self._parts, INDICATOR_COLUMNS)
         order = table["kommunenummer"] == REGION
         table = table.assign(_region=order).sort_values(
             ["year", "indicator", "_region", "kommunenummer"], kind="stable"
