@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,13 +28,26 @@ from scipy import sparse
 from scipy.optimize import minimize
 
 from model.bundle import Bundle
-from model.parameters import PARAMETERS_DIR, build_parameters, check_ranges, read_parameter_file
+from model.parameters import load_parameters, parameter_file
 from model.transport.skims import Skims
 from model.world import World
 
 M_PER_KM = 1000.0
+_POSITIVE = (0.0, float("inf"), False)
 
 
+@parameter_file(
+    "commuting.toml",
+    ranges={
+        "beta_per_min": _POSITIVE,
+        "stay_constant": (-10.0, 10.0, True),
+        "logsum_scale_per_min": _POSITIVE,
+        "straight_line_beta_per_km": _POSITIVE,
+        "max_iterations": (1, 100_000, True),
+        "tolerance": _POSITIVE,
+        "oslo_tolerance": (0.0, 1.0, True),
+    },
+)
 @dataclass(frozen=True)
 class CommutingParameters:
     """Gravity, generalised-time and calibration parameters (commuting.toml)."""
@@ -60,27 +72,6 @@ class CommutingInputs:
     zone_population: np.ndarray  # origin weights
     zone_jobs: np.ndarray  # destination weights
     centre_distance_km: np.ndarray  # municipality x municipality, straight line
-
-
-def load_commuting_parameters(folder: Path = PARAMETERS_DIR) -> CommutingParameters:
-    """Read ``commuting.toml``, refusing missing, misspelt or out-of-range fields."""
-    path = folder / "commuting.toml"
-    params = build_parameters(CommutingParameters, read_parameter_file(path), path, "")
-    positive = (0.0, float("inf"), False)
-    check_ranges(
-        params,
-        path,
-        {
-            "beta_per_min": positive,
-            "stay_constant": (-10.0, 10.0, True),
-            "logsum_scale_per_min": positive,
-            "straight_line_beta_per_km": positive,
-            "max_iterations": (1, 100_000, True),
-            "tolerance": positive,
-            "oslo_tolerance": (0.0, 1.0, True),
-        },
-    )
-    return params
 
 
 def observed_matrix(bundle: Bundle, codes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -301,12 +292,12 @@ def build_inputs(
     zone centroids are population-weighted.
     """
     from model.region_model import RegionModel  # heavy import, only here
-    from model.transport.skims import build_skims, load_transport_parameters
+    from model.transport.skims import TransportParameters, build_skims
     from model.world import build_world
 
     world = build_world(bundle, codes)
     counts = RegionModel(seed=seed, scale=scale, region=codes, data_dir=bundle.path).cell_counts()
-    skims = build_skims(world, bundle, load_transport_parameters(), counts["population"])
+    skims = build_skims(world, bundle, load_parameters(TransportParameters), counts["population"])
     return inputs_from(world, skims, counts["population"], counts["jobs"], params)
 
 

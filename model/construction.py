@@ -40,13 +40,7 @@ import numpy as np
 
 from agents.population import DWELLING_TYPE_NAMES, NO_ROW, Dwellings
 from agents.zoning import Zoning, ZoningParameters
-from model.parameters import (
-    PARAMETERS_DIR,
-    ParameterError,
-    build_parameters,
-    check_ranges,
-    read_parameter_file,
-)
+from model.parameters import ParameterError, parameter_file
 from model.world import World
 
 APARTMENT_BLOCK = DWELLING_TYPE_NAMES.index("apartment_block")
@@ -125,15 +119,6 @@ class CostByType:
         return np.array([getattr(self, name) for name in DWELLING_TYPE_NAMES], dtype=float)
 
 
-@dataclass(frozen=True)
-class ConstructionParameters:
-    """All parameters of zoning and construction."""
-
-    zoning: ZoningParameters
-    developers: Developers
-    cost_nok_per_m2: CostByType
-
-
 # field -> (lowest allowed, highest allowed, whether the lowest is allowed itself)
 _RANGES = {
     "zoning.settled_min_dwellings": (0.0, np.inf, False),
@@ -151,11 +136,8 @@ _RANGES = {
 }
 
 
-def load_construction_parameters(folder: Path = PARAMETERS_DIR) -> ConstructionParameters:
-    """Read ``construction.toml``; errors name the file and the field."""
-    path = Path(folder) / "construction.toml"
-    params = build_parameters(ConstructionParameters, read_parameter_file(path), path)
-    check_ranges(params, path, _RANGES)
+def _check_dwelling_thresholds(params: ConstructionParameters, path: Path) -> None:
+    """The density threshold of row houses is at most that of apartment blocks."""
     developers = params.developers
     if developers.row_terraced_min_dwellings > developers.apartment_block_min_dwellings:
         raise ParameterError(
@@ -163,7 +145,16 @@ def load_construction_parameters(folder: Path = PARAMETERS_DIR) -> ConstructionP
             f"{developers.row_terraced_min_dwellings!r}; allowed: <= "
             f"apartment_block_min_dwellings ({developers.apartment_block_min_dwellings!r})"
         )
-    return params
+
+
+@parameter_file("construction.toml", ranges=_RANGES, check=_check_dwelling_thresholds)
+@dataclass(frozen=True)
+class ConstructionParameters:
+    """All parameters of zoning and construction."""
+
+    zoning: ZoningParameters
+    developers: Developers
+    cost_nok_per_m2: CostByType
 
 
 @dataclass(frozen=True)

@@ -32,14 +32,13 @@ Pure numpy over the column tables; the world enters only through :class:`JobsWor
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from agents.population import NO_ROW, Firms
-from model.parameters import PARAMETERS_DIR, build_parameters, check_ranges, read_parameter_file
+from model.parameters import parameter_file
 from model.synthesis.firms import JobSectors, firm_sizes
 from model.synthesis.sampling import apportion
 
@@ -55,6 +54,17 @@ class JobsWorld(Protocol):
     cell_municipality: np.ndarray  # municipality index of each land cell
 
 
+@parameter_file(
+    "jobs.toml",
+    ranges={
+        "relative_trend_weight": (0.0, 10.0, True),
+        "expansion_share": (0.0, 1.0, True),
+        "labour_access_weight": (0.0, 10.0, True),
+        "agglomeration_weight": (0.0, 10.0, True),
+        "agglomeration_radius_cells": (0, 10, True),
+        "max_new_jobs_per_cell": (0.0, float("inf"), False),
+    },
+)
 @dataclass(frozen=True)
 class JobParameters:
     """Sector trends and the location choice of new establishments (jobs.toml)."""
@@ -76,25 +86,6 @@ class JobFlows:
     firms_opened: np.ndarray  # int64
     firms_closed: np.ndarray  # int64
     new_row_of_firm: np.ndarray  # int64, per firm row before the step: its row now, or NO_ROW
-
-
-def load_job_parameters(folder: Path = PARAMETERS_DIR) -> JobParameters:
-    """Read ``jobs.toml``, refusing missing, misspelt or out-of-range fields."""
-    path = folder / "jobs.toml"
-    params = build_parameters(JobParameters, read_parameter_file(path), path, "")
-    check_ranges(
-        params,
-        path,
-        {
-            "relative_trend_weight": (0.0, 10.0, True),
-            "expansion_share": (0.0, 1.0, True),
-            "labour_access_weight": (0.0, 10.0, True),
-            "agglomeration_weight": (0.0, 10.0, True),
-            "agglomeration_radius_cells": (0, 10, True),
-            "max_new_jobs_per_cell": (0.0, float("inf"), False),
-        },
-    )
-    return params
 
 
 def relative_trends(sectors: JobSectors, params: JobParameters) -> np.ndarray:

@@ -26,13 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.parameters import (
-    PARAMETERS_DIR,
-    ParameterError,
-    build_parameters,
-    check_ranges,
-    read_parameter_file,
-)
+from model.parameters import ParameterError, parameter_file
 from model.transport.skims import ActiveParameters, active_min
 
 MODES = ("car", "pt", "bike", "walk")
@@ -41,6 +35,39 @@ INTRA_CELL_KM = 0.5  # mean straight-line distance of a trip inside one 1 km cel
 TRIPS_PER_COMMUTING_DAY = 2
 
 
+def _check_modes_and_shares(params: ModeChoiceParameters, path: Path) -> None:
+    """Constants and shares name exactly the four modes; shares lie in [0, 1] and sum to 1."""
+    for field in ("constant", "target_share", "validation_share"):
+        table = getattr(params, field)
+        if set(table) != set(MODES):
+            raise ParameterError(
+                f"{path}: field '{field}' has modes {sorted(table)}; allowed: exactly {MODES}"
+            )
+    if any(not 0.0 <= value <= 1.0 for value in params.no_car_share.values()):
+        raise ParameterError(f"{path}: field 'no_car_share' must hold shares in [0, 1]")
+    for field in ("target_share", "validation_share"):
+        if abs(sum(getattr(params, field).values()) - 1.0) > 1e-6:
+            raise ParameterError(f"{path}: field '{field}' must sum to 1")
+
+
+@parameter_file(
+    "mode_choice.toml",
+    ranges={
+        "time_coefficient_per_min": (0.0, 1.0, False),
+        "value_of_time_nok_per_h": (0.0, 10_000.0, False),
+        "pt_submode_scale_per_min": (0.0, 10.0, False),
+        "car_cost_nok_per_km": (0.0, 100.0, True),
+        "car_occupancy_persons": (1.0, 5.0, True),
+        "pt_fare_nok_per_trip": (0.0, 1000.0, True),
+        "pt_fare_nok_per_km": (0.0, 100.0, True),
+        "toll_ring_nok_per_passage": (0.0, 1000.0, True),
+        "toll_ring_radius_km": (0.0, 100.0, True),
+        "commute_days_per_year": (0.0, 366.0, True),
+        "remote_work_share": (0.0, 1.0, True),
+        "no_car_share_elsewhere": (0.0, 1.0, True),
+    },
+    check=_check_modes_and_shares,
+)
 @dataclass(frozen=True)
 class ModeChoiceParameters:
     """Coefficients, costs and calibration targets (data/parameters/mode_choice.toml)."""
@@ -78,42 +105,6 @@ class TransportLevers:
     pt_fare_factor: float = 1.0
     pt_frequency_factor: float = 1.0
     remote_work_share: float | None = None
-
-
-def load_mode_choice_parameters(folder: Path = PARAMETERS_DIR) -> ModeChoiceParameters:
-    """Read ``mode_choice.toml``, refusing missing, misspelt or out-of-range fields."""
-    path = Path(folder) / "mode_choice.toml"
-    params = build_parameters(ModeChoiceParameters, read_parameter_file(path), path)
-    check_ranges(
-        params,
-        path,
-        {
-            "time_coefficient_per_min": (0.0, 1.0, False),
-            "value_of_time_nok_per_h": (0.0, 10_000.0, False),
-            "pt_submode_scale_per_min": (0.0, 10.0, False),
-            "car_cost_nok_per_km": (0.0, 100.0, True),
-            "car_occupancy_persons": (1.0, 5.0, True),
-            "pt_fare_nok_per_trip": (0.0, 1000.0, True),
-            "pt_fare_nok_per_km": (0.0, 100.0, True),
-            "toll_ring_nok_per_passage": (0.0, 1000.0, True),
-            "toll_ring_radius_km": (0.0, 100.0, True),
-            "commute_days_per_year": (0.0, 366.0, True),
-            "remote_work_share": (0.0, 1.0, True),
-            "no_car_share_elsewhere": (0.0, 1.0, True),
-        },
-    )
-    for field in ("constant", "target_share", "validation_share"):
-        table = getattr(params, field)
-        if set(table) != set(MODES):
-            raise ParameterError(
-                f"{path}: field '{field}' has modes {sorted(table)}; allowed: exactly {MODES}"
-            )
-    if any(not 0.0 <= value <= 1.0 for value in params.no_car_share.values()):
-        raise ParameterError(f"{path}: field 'no_car_share' must hold shares in [0, 1]")
-    for field in ("target_share", "validation_share"):
-        if abs(sum(getattr(params, field).values()) - 1.0) > 1e-6:
-            raise ParameterError(f"{path}: field '{field}' must sum to 1")
-    return params
 
 
 def no_car_share_by_municipality(

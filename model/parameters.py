@@ -1,22 +1,237 @@
 """Model parameters read from the TOML files in ``data/parameters/``.
 
-Parameters live in data, not in code. Each TOML table maps onto a frozen dataclass; a missing
-or misspelt field, or a value of the wrong type, is refused with the file, the field and what
-is allowed.
+Parameters live in data, not in code. Each parameter file maps onto a frozen dataclass that
+declares, with :func:`parameter_file`, the file (and optionally the sub-table) it is read
+from, the allowed ranges of its fields and an optional check of fields that must agree::
+
+    @parameter_file("jobs.toml", ranges={"expansion_share": (0.0, 1.0, True)})
+    @dataclass(frozen=True)
+    class JobParameters: ...
+
+:func:`load_parameters` is the one loader: it reads the file, applies the calibrated overlay
+(below), takes the declared sub-table, fills the dataclass (:func:`build_parameters`: nested
+dataclasses take sub-tables), refuses values outside the declared ranges
+(:func:`check_ranges`) and runs the declared check. A missing or misspelt field, a value of
+the wrong type or out of range is refused with the file, the field and what is allowed. The
+declarations form a registry: :func:`parameter_class` gives the dataclass that reads a file
+whole, :func:`parameter_files` all of them.
+
+**The calibrated overlay.** Where the folder holds ``calibrated.toml``, its table ``values``
+gives, per parameter file, dotted field paths and the values that replace the file's before
+the dataclass is filled (its table ``fit`` is the calibration's metadata, not read here)::
+
+    [values."housing_market.toml"]
+    "prices.vacancy_response" = 0.8
+
+    [values."housing_market.toml"."choice.municipality_constant"]  # a dict-valued field
+    "0301" = 0.12
+
+A path walks into the file's nested tables and must end at a field the file already has; the
+value replaces it whole (a dict-valued field gets exactly the keys the overlay lists). A file
+or field the overlay misspells is refused naming ``calibrated.toml``; the replaced values go
+through the same type conversion, ranges and check as the file's own. Without
+``calibrated.toml`` the files are read as they are. :func:`calibrated_values` gives the
+overlay and :func:`effective_value` the value of one field as the model reads it.
 """
 
 from __future__ import annotations
 
+import importlib
 import tomllib
-from dataclasses import dataclass, fields
+from collections.abc import Callable
+from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
 
 PARAMETERS_DIR = Path(__file__).resolve().parents[1] / "data" / "parameters"
+CALIBRATED_FILE = "calibrated.toml"
+# The modules besides this one that declare parameter files: imported before a lookup by file
+# name, so that the registry is complete whatever the caller imported so far.
+_DECLARING_MODULES = (
+    "model.commuting",
+    "model.construction",
+    "model.emissions.parameters",
+    "model.housing.prices",
+    "model.jobs",
+    "model.mode_choice",
+    "model.transport.network",
+    "model.transport.skims",
+)
+
+T = TypeVar("T")
+# Allowed values by dotted field: (lowest, highest, whether the lowest is allowed itself).
+Ranges = dict[str, tuple[float, float, bool]]
 
 
 class ParameterError(ValueError):
     """A parameter file is missing, malformed or has a field of the wrong type."""
+
+
+@dataclass(frozen=True)
+class ParameterFile:
+    """Where a parameter dataclass is read from and what its values must satisfy."""
+
+    file_name: str  # in the parameters folder, e.g. "jobs.toml"
+    table: str | None  # the sub-table read, or None for the whole file
+    ranges: Ranges  # refused by check_ranges
+    check: Callable[[Any, Path], None] | None  # check(params, path) raises ParameterError
+
+
+_DECLARED: dict[type, ParameterFile] = {}
+
+
+def parameter_file(
+    file_name: str,
+    *,
+    table: str | None = None,
+    ranges: Ranges | None = None,
+    check: Callable[[Any, Path], None] | None = None,
+) -> Callable[[type[T]], type[T]]:
+    """Declare the parameter file a frozen dataclass is read from (put above ``@dataclass``).
+
+    ``table`` names the sub-table read (None: the whole file, at most one class per file);
+    ``ranges`` are refused as by :func:`check_ranges`; ``check(params, path)`` runs last and
+    raises ParameterError for what ranges cannot say (fields that must agree).
+    """
+    declared = ParameterFile(file_name, table, dict(ranges or {}), check)
+
+    def register(cls: type[T]) -> type[T]:
+        if not (is_dataclass(cls) and cls.__dataclass_params__.frozen):  # type: ignore[attr-defined]
+            raise TypeError(f"{cls.__name__}: parameters are read into a frozen dataclass")
+        for other, known in _DECLARED.items():
+            # The same class defined again (a module reloaded) may declare its file again.
+            if (known.file_name, known.table) == (file_name, table) and _name(other) != _name(cls):
+                raise TypeError(f"{file_name}: already read by {_name(other)}")
+        _DECLARED[cls] = declared
+        return cls
+
+    return register
+
+
+def _name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def parameter_declaration(cls: type) -> ParameterFile:
+    """The declaration of a parameter dataclass; ParameterError if it declares none."""
+    if cls not in _DECLARED:
+        raise ParameterError(f"{cls.__name__} declares no parameter file")
+    return _DECLARED[cls]
+
+
+def parameter_files() -> dict[str, type]:
+    """Every dataclass that reads a parameter file whole, by file name, sorted."""
+    for module in _DECLARING_MODULES:
+        importlib.import_module(module)
+    whole = {known.file_name: cls for cls, known in _DECLARED.items() if known.table is None}
+    return dict(sorted(whole.items()))
+
+
+def parameter_class(file_name: str) -> type:
+    """The dataclass that reads ``file_name`` (e.g. ``"housing_market.toml"``) whole."""
+    classes = parameter_files()
+    if file_name not in classes:
+        raise ParameterError(
+            f"parameter file '{file_name}' is unknown; allowed: {', '.join(classes)}"
+        )
+    return classes[file_name]
+
+
+def load_parameters[P](cls: type[P], folder: Path = PARAMETERS_DIR) -> P:
+    """Read the parameter file ``cls`` declares from ``folder``, overlaid and checked.
+
+    The file's table, with the values ``calibrated.toml`` gives for it, is cut to the declared
+    sub-table, fills ``cls`` and must pass the declared ranges and check. Every error names
+    the file and the field; where the overlay replaced values, a note says which.
+    """
+    declared = parameter_declaration(cls)
+    path = Path(folder) / declared.file_name
+    table: Any = read_parameter_file(path)
+    overlay = calibrated_values(folder).get(declared.file_name, {})
+    _apply_overlay(table, overlay, Path(folder) / CALIBRATED_FILE, declared.file_name)
+    prefix = ""
+    if declared.table is not None:
+        table, prefix = table.get(declared.table), f"{declared.table}."
+    try:
+        params = build_parameters(cls, table, path, prefix)
+        check_ranges(params, path, declared.ranges)
+        if declared.check is not None:
+            declared.check(params, path)
+    except ParameterError as error:
+        if overlay:
+            replaced = ", ".join(overlay)
+            error.add_note(f"{Path(folder) / CALIBRATED_FILE} replaced its fields {replaced}")
+        raise
+    return params
+
+
+def calibrated_values(folder: Path = PARAMETERS_DIR) -> dict[str, dict[str, Any]]:
+    """The overlay of ``folder/calibrated.toml``: per file name, dotted field -> value.
+
+    Empty where there is no calibrated.toml. A table other than ``fit`` and ``values``, or a
+    file name that no dataclass reads, is refused naming calibrated.toml.
+    """
+    path = Path(folder) / CALIBRATED_FILE
+    if not path.is_file():
+        return {}
+    table = read_parameter_file(path)
+    unknown = sorted(set(table) - {"fit", "values"})
+    if unknown:
+        raise ParameterError(f"{path}: field '{unknown[0]}' is unknown; allowed: fit, values")
+    values = table.get("values", {})
+    if not isinstance(values, dict):
+        raise ParameterError(f"{path}: field 'values' must be a table")
+    files = parameter_files()
+    for file_name, overlay in values.items():
+        where = f'values."{file_name}"'
+        if file_name not in files:
+            raise ParameterError(f"{path}: field '{where}' is unknown; allowed: {', '.join(files)}")
+        if not isinstance(overlay, dict):
+            raise ParameterError(f"{path}: field '{where}' must be a table")
+    return values
+
+
+def _apply_overlay(
+    table: dict[str, Any], overlay: dict[str, Any], calibrated: Path, file_name: str
+) -> None:
+    """Replace, in place, each dotted field of ``overlay`` in the file's ``table``, whole."""
+    for dotted, value in overlay.items():
+        node: Any = table
+        names = dotted.split(".")
+        for depth, name in enumerate(names):
+            if not isinstance(node, dict) or name not in node:
+                where = f'values."{file_name}".' + ".".join(names[: depth + 1])
+                allowed = ", ".join(sorted(node)) if isinstance(node, dict) else "none"
+                raise ParameterError(
+                    f"{calibrated}: field '{where}' is unknown; allowed: {allowed}"
+                )
+            if depth == len(names) - 1:
+                node[name] = value
+            else:
+                node = node[name]
+
+
+def effective_value(file_name: str, field: str, folder: Path = PARAMETERS_DIR) -> Any:
+    """One dotted field of a parameter file as the model reads it: overlaid and checked.
+
+    ``effective_value("housing_market.toml", "choice.beta_access")``; a path may end inside
+    a dict-valued field (``"constant.car"``) or at it (the whole dict).
+    """
+    value: Any = load_parameters(parameter_class(file_name), folder)
+    names = field.split(".")
+    for depth, name in enumerate(names):
+        if is_dataclass(value):
+            known = sorted(item.name for item in fields(value))
+        else:
+            known = sorted(value) if isinstance(value, dict) else []
+        if name not in known:
+            where = ".".join(names[: depth + 1])
+            raise ParameterError(
+                f"{Path(folder) / file_name}: field '{where}' is unknown; "
+                f"allowed: {', '.join(known) or 'none'}"
+            )
+        value = getattr(value, name) if is_dataclass(value) else value[name]
+    return value
 
 
 @dataclass(frozen=True)
@@ -89,6 +304,7 @@ class FirmPlacement:
     floor_weight: float
 
 
+@parameter_file("synthesis.toml")
 @dataclass(frozen=True)
 class SynthesisParameters:
     """All parameters of the base-year synthesis."""
@@ -130,6 +346,7 @@ class HouseholdFormationRates:
     couple_probability: float
 
 
+@parameter_file("demography.toml")
 @dataclass(frozen=True)
 class DemographyParameters:
     """All parameters of the demography sub-model."""
@@ -137,21 +354,6 @@ class DemographyParameters:
     births: Births
     labour: LabourStatus
     household_formation: HouseholdFormationRates
-
-
-T = TypeVar("T")
-
-
-def load_synthesis_parameters(folder: Path = PARAMETERS_DIR) -> SynthesisParameters:
-    """Read ``synthesis.toml``."""
-    path = folder / "synthesis.toml"
-    return build_parameters(SynthesisParameters, read_parameter_file(path), path, "")
-
-
-def load_demography_parameters(folder: Path = PARAMETERS_DIR) -> DemographyParameters:
-    """Read ``demography.toml``."""
-    path = folder / "demography.toml"
-    return build_parameters(DemographyParameters, read_parameter_file(path), path, "")
 
 
 def read_parameter_file(path: Path) -> dict[str, Any]:
@@ -207,6 +409,7 @@ def _convert(hint: Any, value: Any, path: Path, where: str) -> Any:
     raise ParameterError(f"{path}: field '{where}' is {value!r}; allowed: {allowed}")
 
 
+@parameter_file("migration.toml")
 @dataclass(frozen=True)
 class MigrationParameters:
     """Out-migration rates, arriving households and refugee integration (migration.toml)."""
@@ -267,6 +470,7 @@ class PriceAdjustment:
     max_change_per_year: float
 
 
+@parameter_file("housing_market.toml")
 @dataclass(frozen=True)
 class HousingMarketParameters:
     """All parameters of the housing market (housing_market.toml)."""
@@ -276,19 +480,7 @@ class HousingMarketParameters:
     prices: PriceAdjustment
 
 
-def load_migration_parameters(folder: Path = PARAMETERS_DIR) -> MigrationParameters:
-    """Read ``migration.toml``."""
-    path = folder / "migration.toml"
-    return build_parameters(MigrationParameters, read_parameter_file(path), path, "")
-
-
-def load_housing_market_parameters(folder: Path = PARAMETERS_DIR) -> HousingMarketParameters:
-    """Read ``housing_market.toml``."""
-    path = folder / "housing_market.toml"
-    return build_parameters(HousingMarketParameters, read_parameter_file(path), path, "")
-
-
-def check_ranges(params: Any, path: Path, ranges: dict[str, tuple[float, float, bool]]) -> None:
+def check_ranges(params: Any, path: Path, ranges: Ranges) -> None:
     """Refuse values outside ``ranges``: field -> (lowest, highest, lowest itself allowed).
 
     Fields are dotted paths into ``params`` (``"developers.build_share_per_year"``).

@@ -29,7 +29,7 @@ from model.bundle import Bundle, load_bundle
 from model.construction import (
     Construction,
     ConstructionLevers,
-    load_construction_parameters,
+    ConstructionParameters,
     weight_by_municipality,
 )
 from model.demography import Demography, DemographyRates, employment_factors
@@ -49,19 +49,20 @@ from model.housing.market import (
     accessibility,
     travel_adjusted_access,
 )
-from model.housing.prices import base_dwelling_prices, load_housing_price_parameters
+from model.housing.prices import HousingPriceParameters, base_dwelling_prices
 from model.indicators import FLOWS, STOCKS, IndicatorLog, stock_indicators
-from model.jobs import jobs_by_sector, load_job_parameters, relative_trends, sector_targets
+from model.jobs import JobParameters, jobs_by_sector, relative_trends, sector_targets
 from model.jobs import step as grow_jobs
 from model.migration import Migration, SettlementPolicy, refugee_employment
 from model.mode_choice import TransportLevers
 from model.parameters import (
     PARAMETERS_DIR,
+    DemographyParameters,
+    HousingMarketParameters,
+    MigrationParameters,
     ParameterError,
-    load_demography_parameters,
-    load_housing_market_parameters,
-    load_migration_parameters,
-    load_synthesis_parameters,
+    SynthesisParameters,
+    load_parameters,
 )
 from model.region import region_codes
 from model.streams import random_stream
@@ -160,7 +161,7 @@ class RegionModel(mesa.Model):
             municipality.cells = self.world.cells_of(municipality.index)
 
         report("synthesizing households, persons, dwellings and firms")
-        synthesis_params = load_synthesis_parameters(params_folder)
+        synthesis_params = load_parameters(SynthesisParameters, params_folder)
         self.population: Population = synthesize(
             self.bundle,
             self.world,
@@ -171,7 +172,7 @@ class RegionModel(mesa.Model):
             job_sectors=load_job_sectors(params_folder),
         )
         rates = DemographyRates.from_bundle(self.bundle)
-        demography_params = load_demography_parameters(params_folder)
+        demography_params = load_parameters(DemographyParameters, params_folder)
         self.demography = Demography(
             rates,
             demography_params,
@@ -191,11 +192,11 @@ class RegionModel(mesa.Model):
             self.bundle,
             self.world,
             self.dwellings,
-            load_housing_price_parameters(params_folder),
+            load_parameters(HousingPriceParameters, params_folder),
             synthesis_params.placement,
         )
         self.settlement = settlement or SettlementPolicy()
-        migration_params = load_migration_parameters(params_folder)
+        migration_params = load_parameters(MigrationParameters, params_folder)
         self.migration = Migration(
             migration_params,
             self.settlement,
@@ -206,7 +207,7 @@ class RegionModel(mesa.Model):
             self.world.codes,
             self.stream("migration"),
         )
-        market_params = load_housing_market_parameters(params_folder)
+        market_params = load_parameters(HousingMarketParameters, params_folder)
         self.housing_market = HousingMarket(
             market_params,
             migration_params,
@@ -235,11 +236,11 @@ class RegionModel(mesa.Model):
         self.travel.refresh(self.year, self.cell_counts)
         self._set_up_travel_access()
         self.job_sectors = load_job_sectors(params_folder)
-        self.job_params = load_job_parameters(params_folder)
+        self.job_params = load_parameters(JobParameters, params_folder)
         self.establishment_sizes = _establishment_sizes(params_folder)
         self.jobs_stream = self.stream("jobs")
         self.jobs_per_employed = self.firms.jobs.sum() / self._employed_residents()
-        construction_params = load_construction_parameters(params_folder)
+        construction_params = load_parameters(ConstructionParameters, params_folder)
         self.construction_levers = construction_levers or ConstructionLevers()
         self.zoning: Zoning = initial_zoning(
             self.world,

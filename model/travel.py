@@ -31,31 +31,27 @@ from agents.population import NO_ROW, Dwellings, Firms, Households, Persons
 from model.bundle import Bundle
 from model.commuting import (
     CommutingInputs,
+    CommutingParameters,
     gravity,
     inputs_from,
     inside_shares,
-    load_commuting_parameters,
     municipality_cost,
 )
 from model.mode_choice import (
     MODES,
     CommuteSkims,
+    ModeChoiceParameters,
     TransportLevers,
     commute_indicators,
     commute_trips_per_worker,
     expected_probabilities,
-    load_mode_choice_parameters,
     no_car_share_by_municipality,
     systematic_utility,
     worker_skims,
 )
+from model.parameters import load_parameters
 from model.transport.network import RailNetwork, RailProject, build_rail_network, with_projects
-from model.transport.skims import (
-    Skims,
-    TransportParameters,
-    build_skims,
-    load_transport_parameters,
-)
+from model.transport.skims import Skims, TransportParameters, build_skims
 from model.workplaces import assign_workplaces
 from model.world import World
 
@@ -110,13 +106,13 @@ class Travel:
         """Read the parameters; the skims are built by the first ``refresh``."""
         self.world, self.bundle, self.levers, self.rng = world, bundle, levers, rng
         self.rail_projects = rail_projects
-        params = load_transport_parameters(params_folder)
+        params = load_parameters(TransportParameters, params_folder)
         network = build_rail_network(bundle, params.rail)
         self.transport_params, self.base_rail_network = with_pt_frequency(
             params, network, levers.pt_frequency_factor
         )
-        self.commuting_params = load_commuting_parameters(params_folder)
-        self.mode_params = load_mode_choice_parameters(params_folder)
+        self.commuting_params = load_parameters(CommutingParameters, params_folder)
+        self.mode_params = load_parameters(ModeChoiceParameters, params_folder)
         self.no_car_share = no_car_share_by_municipality(self.mode_params, world.codes)
         self.resident_inside_share, self.job_inside_share = inside_shares(bundle, list(world.codes))
         self._open: list[str] | None = None

@@ -17,17 +17,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from model.emissions.parameters import StationSpec
+from model.emissions.parameters import StationParameters, StationSpec
 from model.emissions.stations import EnergyLevers, StationPlan
-from model.parameters import PARAMETERS_DIR, build_parameters, read_parameter_file
+from model.parameters import PARAMETERS_DIR, load_parameters
 from scenarios.levers import load_catalogue
 
 
 def default_station_spec(folder: Path = PARAMETERS_DIR) -> StationSpec:
     """The capacity a station gets where the scenario does not say."""
-    path = folder / "energy_stations.toml"
-    table = read_parameter_file(path)["default_station"]
-    return build_parameters(StationSpec, table, path, "default_station.")
+    return load_parameters(StationParameters, folder).default_station
 
 
 def _station(table: dict[str, Any], default: StationSpec) -> StationPlan:

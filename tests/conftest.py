@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from model.bundle import DEFAULT_BUNDLE_DIR
+from model.parameters import PARAMETERS_DIR
 from model.region_model import RegionModel
 
 SMALL_SCALE = 0.05
@@ -25,11 +26,21 @@ def small_model() -> RegionModel:
     return RegionModel(seed=1, scale=SMALL_SCALE)
 
 
-@pytest.fixture()
-def bundle_copy(tmp_path: Path) -> Path:
-    """A writable copy of the shipped bundle, for tests that break it."""
-    target = tmp_path / "bundle"
-    shutil.copytree(DEFAULT_BUNDLE_DIR, target)
+def _writable_copy(source: Path, target: Path) -> Path:
+    """Copy the folder ``source`` to ``target``, every file writable."""
+    shutil.copytree(source, target)
     for path in target.iterdir():
         path.chmod(0o644)
     return target
+
+
+@pytest.fixture()
+def bundle_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped bundle, for tests that break it."""
+    return _writable_copy(DEFAULT_BUNDLE_DIR, tmp_path / "bundle")
+
+
+@pytest.fixture()
+def parameters_dir_copy(tmp_path: Path) -> Path:
+    """A writable copy of data/parameters, for tests that change or overlay it."""
+    return _writable_copy(PARAMETERS_DIR, tmp_path / "parameters")

@@ -2,7 +2,10 @@
 
 Read from ``fleet.toml``, ``road_traffic.toml``, ``freight_by_sector.csv``,
 ``energy_stations.toml``, ``emissions.toml`` and ``emissions_calibration.toml`` in
-``data/parameters/``; every problem names the file and the field.
+``data/parameters/``; every problem names the file and the field. Each TOML file's dataclass
+declares its ranges and checks (``model.parameters.parameter_file``) and is read by
+``model.parameters.load_parameters``; :func:`load_emission_parameters` bundles them with the
+freight intensities of the CSV.
 """
 
 from __future__ import annotations
@@ -16,9 +19,8 @@ import pandas as pd
 from model.parameters import (
     PARAMETERS_DIR,
     ParameterError,
-    build_parameters,
-    check_ranges,
-    read_parameter_file,
+    load_parameters,
+    parameter_file,
 )
 
 VEHICLE_CLASSES = ("cars", "vans", "heavy", "buses")
@@ -68,6 +70,44 @@ class CarOwnership:
     cars_per_resident_outside_oslo: float
 
 
+def _check_fleet(fleet: FleetParameters, path: Path) -> None:
+    """Per vehicle class: one value per carrier, known carriers, shares that sum to 1."""
+    for name in VEHICLE_CLASSES:
+        vehicle = fleet.vehicle_class(name)
+        n = len(vehicle.carriers)
+        for field in ("co2e_g_per_km", "electricity_kwh_per_km", "attrition_per_year"):
+            if len(getattr(vehicle, field)) != n:
+                raise ParameterError(
+                    f"{path}: field '{name}.{field}' needs one value per carrier ({n})"
+                )
+        for field in ("zero_emission", "fossil_liquid"):
+            unknown = sorted(set(getattr(vehicle, field)) - set(vehicle.carriers))
+            if unknown:
+                raise ParameterError(
+                    f"{path}: field '{name}.{field}' names '{unknown[0]}'; "
+                    f"allowed: {', '.join(vehicle.carriers)}"
+                )
+        if name != "cars":
+            _check_shares(fleet.initial_share.get(name), n, path, f"initial_share.{name}")
+        if name != "heavy":
+            share_path = fleet.new_vehicles.get(name)
+            if share_path is None:
+                raise ParameterError(f"{path}: field 'new_vehicles.{name}' missing")
+            for i, row in enumerate(share_path.shares):
+                _check_shares(row, n, path, f"new_vehicles.{name}.shares[{i}]")
+
+
+def _check_shares(shares: tuple[float, ...] | None, n: int, path: Path, where: str) -> None:
+    if shares is None:
+        raise ParameterError(f"{path}: field '{where}' missing")
+    values = np.asarray(shares, dtype=float)
+    if len(values) != n or np.any(values < 0) or abs(values.sum() - 1.0) > 1e-6:
+        raise ParameterError(
+            f"{path}: field '{where}' is {list(shares)}; allowed: {n} shares >= 0 summing to 1"
+        )
+
+
+@parameter_file("fleet.toml", check=_check_fleet)
 @dataclass(frozen=True)
 class FleetParameters:
     """fleet.toml."""
@@ -98,6 +138,24 @@ class Corridor:
     heavy_per_day: float
 
 
+def _check_corridors(road: RoadTrafficParameters, path: Path) -> None:
+    """Every corridor has as many latitudes as longitudes, at least two."""
+    for i, corridor in enumerate(road.corridors):
+        if (
+            len(corridor.waypoints_lat) != len(corridor.waypoints_lon)
+            or len(corridor.waypoints_lat) < 2
+        ):
+            raise ParameterError(
+                f"{path}: field 'corridors[{i}].waypoints_lat' must have as many points "
+                "as 'waypoints_lon', at least 2"
+            )
+
+
+@parameter_file(
+    "road_traffic.toml",
+    ranges={"commute_share_of_car_km": (0.0, 1.0, False), "line_samples": (2, 1000, True)},
+    check=_check_corridors,
+)
 @dataclass(frozen=True)
 class RoadTrafficParameters:
     """road_traffic.toml plus the freight intensities of freight_by_sector.csv."""
@@ -143,6 +201,21 @@ class GridParameters:
     station_peak_share: float
 
 
+def _check_carriers(carriers: tuple[str, ...], path: Path, where: str) -> None:
+    unknown = sorted(set(carriers) - set(STATION_CARRIERS))
+    if unknown or not carriers:
+        raise ParameterError(
+            f"{path}: field '{where}' is {list(carriers)}; allowed: one or more of "
+            f"{', '.join(STATION_CARRIERS)}"
+        )
+
+
+def _check_default_station(stations: StationParameters, path: Path) -> None:
+    """The default station offers one or more known carriers."""
+    _check_carriers(stations.default_station.carriers, path, "default_station.carriers")
+
+
+@parameter_file("energy_stations.toml", check=_check_default_station)
 @dataclass(frozen=True)
 class StationParameters:
     """energy_stations.toml."""
@@ -193,6 +266,17 @@ class ClimateTargets:
         return self.municipality.get(kommunenummer, TargetPath(self.target_years, self.cut_share))
 
 
+def _check_sector_drivers(ledger: LedgerParameters, path: Path) -> None:
+    """Every sector's emissions follow a known driver."""
+    for sector, driver in ledger.sector_driver.items():
+        if driver not in SECTOR_DRIVERS:
+            raise ParameterError(
+                f"{path}: field 'sector_driver.{sector}' is {driver!r}; "
+                f"allowed: {', '.join(SECTOR_DRIVERS)}"
+            )
+
+
+@parameter_file("emissions.toml", check=_check_sector_drivers)
 @dataclass(frozen=True)
 class LedgerParameters:
     """emissions.toml."""
@@ -205,6 +289,15 @@ class LedgerParameters:
     climate_targets: ClimateTargets
 
 
+def _check_vehicle_km_factors(calibration: Calibration, path: Path) -> None:
+    """One vehicle-km factor per vehicle class."""
+    if set(calibration.vehicle_km_factor) != set(VEHICLE_CLASSES):
+        raise ParameterError(
+            f"{path}: field 'vehicle_km_factor' must name exactly {', '.join(VEHICLE_CLASSES)}"
+        )
+
+
+@parameter_file("emissions_calibration.toml", check=_check_vehicle_km_factors)
 @dataclass(frozen=True)
 class Calibration:
     """emissions_calibration.toml: vehicle-km factors fitted on Oslo's road emissions."""
@@ -233,91 +326,13 @@ def load_emission_parameters(
 
     ``sector_codes`` (the job sectors in the model's order) orders the freight intensities.
     """
-    fleet_path = folder / "fleet.toml"
-    fleet = build_parameters(FleetParameters, read_parameter_file(fleet_path), fleet_path)
-    _check_fleet(fleet, fleet_path)
-    road_path = folder / "road_traffic.toml"
-    road = build_parameters(RoadTrafficParameters, read_parameter_file(road_path), road_path)
-    check_ranges(road, road_path, {"commute_share_of_car_km": (0.0, 1.0, False)})
-    check_ranges(road, road_path, {"line_samples": (2, 1000, True)})
-    for i, corridor in enumerate(road.corridors):
-        if (
-            len(corridor.waypoints_lat) != len(corridor.waypoints_lon)
-            or len(corridor.waypoints_lat) < 2
-        ):
-            raise ParameterError(
-                f"{road_path}: field 'corridors[{i}].waypoints_lat' must have as many points "
-                "as 'waypoints_lon', at least 2"
-            )
-    stations_path = folder / "energy_stations.toml"
-    stations = build_parameters(
-        StationParameters, read_parameter_file(stations_path), stations_path
-    )
-    _check_carriers(stations.default_station.carriers, stations_path, "default_station.carriers")
-    ledger_path = folder / "emissions.toml"
-    ledger = build_parameters(LedgerParameters, read_parameter_file(ledger_path), ledger_path)
-    for sector, driver in ledger.sector_driver.items():
-        if driver not in SECTOR_DRIVERS:
-            raise ParameterError(
-                f"{ledger_path}: field 'sector_driver.{sector}' is {driver!r}; "
-                f"allowed: {', '.join(SECTOR_DRIVERS)}"
-            )
-    calibration_path = folder / "emissions_calibration.toml"
-    calibration = build_parameters(
-        Calibration, read_parameter_file(calibration_path), calibration_path
-    )
-    if set(calibration.vehicle_km_factor) != set(VEHICLE_CLASSES):
-        raise ParameterError(
-            f"{calibration_path}: field 'vehicle_km_factor' must name exactly "
-            f"{', '.join(VEHICLE_CLASSES)}"
-        )
-    van, heavy = _freight_intensities(folder / "freight_by_sector.csv", sector_codes)
+    fleet = load_parameters(FleetParameters, folder)
+    road = load_parameters(RoadTrafficParameters, folder)
+    stations = load_parameters(StationParameters, folder)
+    ledger = load_parameters(LedgerParameters, folder)
+    calibration = load_parameters(Calibration, folder)
+    van, heavy = _freight_intensities(Path(folder) / "freight_by_sector.csv", sector_codes)
     return EmissionParameters(fleet, road, van, heavy, stations, ledger, calibration)
-
-
-def _check_fleet(fleet: FleetParameters, path: Path) -> None:
-    for name in VEHICLE_CLASSES:
-        vehicle = fleet.vehicle_class(name)
-        n = len(vehicle.carriers)
-        for field in ("co2e_g_per_km", "electricity_kwh_per_km", "attrition_per_year"):
-            if len(getattr(vehicle, field)) != n:
-                raise ParameterError(
-                    f"{path}: field '{name}.{field}' needs one value per carrier ({n})"
-                )
-        for field in ("zero_emission", "fossil_liquid"):
-            unknown = sorted(set(getattr(vehicle, field)) - set(vehicle.carriers))
-            if unknown:
-                raise ParameterError(
-                    f"{path}: field '{name}.{field}' names '{unknown[0]}'; "
-                    f"allowed: {', '.join(vehicle.carriers)}"
-                )
-        if name != "cars":
-            _check_shares(fleet.initial_share.get(name), n, path, f"initial_share.{name}")
-        if name != "heavy":
-            share_path = fleet.new_vehicles.get(name)
-            if share_path is None:
-                raise ParameterError(f"{path}: field 'new_vehicles.{name}' missing")
-            for i, row in enumerate(share_path.shares):
-                _check_shares(row, n, path, f"new_vehicles.{name}.shares[{i}]")
-
-
-def _check_shares(shares: tuple[float, ...] | None, n: int, path: Path, where: str) -> None:
-    if shares is None:
-        raise ParameterError(f"{path}: field '{where}' missing")
-    values = np.asarray(shares, dtype=float)
-    if len(values) != n or np.any(values < 0) or abs(values.sum() - 1.0) > 1e-6:
-        raise ParameterError(
-            f"{path}: field '{where}' is {list(shares)}; allowed: {n} shares >= 0 summing to 1"
-        )
-
-
-def _check_carriers(carriers: tuple[str, ...], path: Path, where: str) -> None:
-    unknown = sorted(set(carriers) - set(STATION_CARRIERS))
-    if unknown or not carriers:
-        raise ParameterError(
-            f"{path}: field '{where}' is {list(carriers)}; allowed: one or more of "
-            f"{', '.join(STATION_CARRIERS)}"
-        )
 
 
 def _freight_intensities(

@@ -35,13 +35,11 @@ import pandas as pd
 from agents.population import DWELLING_TYPE_NAMES, Dwellings
 from model.bundle import Bundle, BundleError
 from model.parameters import (
-    PARAMETERS_DIR,
     ParameterError,
     Placement,
-    build_parameters,
-    check_ranges,
-    load_synthesis_parameters,
-    read_parameter_file,
+    SynthesisParameters,
+    load_parameters,
+    parameter_file,
 )
 from model.synthesis.placement import station_access
 from model.world import World
@@ -106,14 +104,6 @@ class PriceGradient:
     station_premium_log_per_access: float
 
 
-@dataclass(frozen=True)
-class HousingPriceParameters:
-    """All parameters of base-year dwelling prices (``housing_prices.toml``)."""
-
-    imputation: PriceImputation
-    gradient: PriceGradient
-
-
 _POSITIVE = (
     "imputation.distance_floor_km",
     "gradient.centre_decay_km_per_sqrt_10k_persons",
@@ -122,18 +112,27 @@ _POSITIVE = (
 )
 
 
-def load_housing_price_parameters(folder: Path = PARAMETERS_DIR) -> HousingPriceParameters:
-    """Read ``housing_prices.toml``; errors name the file and the field."""
-    path = folder / "housing_prices.toml"
-    params = build_parameters(HousingPriceParameters, read_parameter_file(path), path)
-    check_ranges(params, path, {where: (0.0, float("inf"), False) for where in _POSITIVE})
+def _check_decay_bounds(params: HousingPriceParameters, path: Path) -> None:
+    """The centre decay's lower bound is at most its upper bound."""
     gradient = params.gradient
     if gradient.centre_decay_km_min > gradient.centre_decay_km_max:
         raise ParameterError(
             f"{path}: field 'gradient.centre_decay_km_min' is {gradient.centre_decay_km_min!r}; "
             f"allowed: at most gradient.centre_decay_km_max ({gradient.centre_decay_km_max!r})"
         )
-    return params
+
+
+@parameter_file(
+    "housing_prices.toml",
+    ranges={where: (0.0, float("inf"), False) for where in _POSITIVE},
+    check=_check_decay_bounds,
+)
+@dataclass(frozen=True)
+class HousingPriceParameters:
+    """All parameters of base-year dwelling prices (``housing_prices.toml``)."""
+
+    imputation: PriceImputation
+    gradient: PriceGradient
 
 
 # --- municipal prices per type ----------------------------------------------------------------
@@ -377,7 +376,7 @@ def base_dwelling_prices(
     (default: ``synthesis.toml`` in ``data/parameters``).
     """
     if placement is None:
-        placement = load_synthesis_parameters().placement
+        placement = load_parameters(SynthesisParameters).placement
     if type_prices is None:
         type_prices = municipal_type_prices(bundle, world.codes, params)
     price_table = type_prices.loc[list(world.codes), list(SSB_TYPE_CODES)].to_numpy(float)

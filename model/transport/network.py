@@ -31,7 +31,7 @@ from model.parameters import (
     PARAMETERS_DIR,
     ParameterError,
     build_parameters,
-    check_ranges,
+    parameter_file,
     read_parameter_file,
 )
 
@@ -42,6 +42,20 @@ MIN_PER_H = 60.0
 _FREE_MIN = 1e-6
 
 
+# Allowed values of the [rail] fields; TransportParameters checks them as "rail.<field>".
+RAIL_RANGES = {
+    "detour_factor": (1.0, 3.0, True),
+    "default_speed_kmh": (0.0, 300.0, False),
+    "dwell_min": (0.0, 10.0, True),
+    "service_hours": (0.0, 24.0, False),
+    "wait_min_min": (0.0, 60.0, True),
+    "wait_max_min": (0.0, 240.0, False),
+    "unknown_departures_24h": (0.0, 1000.0, False),
+    "transfer_penalty_min": (0.0, 60.0, True),
+}
+
+
+@parameter_file("transport.toml", table="rail", ranges=RAIL_RANGES)
 @dataclass(frozen=True)
 class RailParameters:
     """Rail speeds, dwell, waits and transfers (transport.toml [rail])."""
@@ -97,27 +111,6 @@ class RailRoute:
     lines: tuple[str, ...]  # line of each leg
     in_vehicle_min: float
     transfers: int  # changes that cost the transfer penalty
-
-
-def load_rail_parameters(folder: Path = PARAMETERS_DIR) -> RailParameters:
-    """Read the [rail] table of ``transport.toml``."""
-    path = folder / "transport.toml"
-    params = build_parameters(RailParameters, read_parameter_file(path).get("rail"), path, "rail.")
-    check_ranges(
-        params,
-        path,
-        {
-            "detour_factor": (1.0, 3.0, True),
-            "default_speed_kmh": (0.0, 300.0, False),
-            "dwell_min": (0.0, 10.0, True),
-            "service_hours": (0.0, 24.0, False),
-            "wait_min_min": (0.0, 60.0, True),
-            "wait_max_min": (0.0, 240.0, False),
-            "unknown_departures_24h": (0.0, 1000.0, False),
-            "transfer_penalty_min": (0.0, 60.0, True),
-        },
-    )
-    return params
 
 
 def build_rail_network(bundle: Bundle, params: RailParameters) -> RailNetwork:

@@ -28,18 +28,12 @@ import numpy as np
 import pandas as pd
 
 from model.bundle import Bundle
-from model.parameters import (
-    PARAMETERS_DIR,
-    ParameterError,
-    build_parameters,
-    check_ranges,
-    read_parameter_file,
-)
+from model.parameters import ParameterError, parameter_file
 from model.transport.network import (
+    RAIL_RANGES,
     RailNetwork,
     RailParameters,
     build_rail_network,
-    load_rail_parameters,
     rail_route,
     station_times_min,
     station_wait_min,
@@ -117,6 +111,43 @@ class PublishedTimes:
     car_min: dict[str, float]
 
 
+def _inconsistent(path: Path, where: str, allowed: str) -> ParameterError:
+    """A ParameterError naming the file, the field and what is allowed."""
+    return ParameterError(f"{path}: field '{where}' is inconsistent; allowed: {allowed}")
+
+
+def _check_speed_classes(params: TransportParameters, path: Path) -> None:
+    """One car speed more than distance bands; one transit speed and wait per density class."""
+    car, local = params.car, params.local_transit
+    if len(car.band_speed_kmh) != len(car.band_upper_km) + 1 or min(car.band_speed_kmh) <= 0:
+        raise _inconsistent(path, "car.band_speed_kmh", "one positive speed more than bands")
+    n_classes = len(local.density_thresholds_per_km2) + 1
+    if len(local.speed_kmh) != n_classes or len(local.wait_min) != n_classes:
+        raise _inconsistent(path, "local_transit.speed_kmh", "one value per density class")
+
+
+_POSITIVE = (0.0, float("inf"), False)
+
+
+@parameter_file(
+    "transport.toml",
+    ranges={
+        "zones.size_cells": (1, 50, True),
+        "car.detour_factor": (1.0, 3.0, True),
+        "car.inner_peak_multiplier": (1.0, 5.0, True),
+        "car.ring_peak_multiplier": (1.0, 5.0, True),
+        "car.terminal_min": (0.0, 60.0, True),
+        "local_transit.detour_factor": (1.0, 3.0, True),
+        "local_transit.long_distance_speed_kmh": _POSITIVE,
+        "access.nearest_stations": (1, 50, True),
+        "access.walk_speed_kmh": _POSITIVE,
+        "access.feeder_speed_kmh": _POSITIVE,
+        "active.walk_speed_kmh": _POSITIVE,
+        "active.bike_speed_kmh": _POSITIVE,
+        **{f"rail.{where}": allowed for where, allowed in RAIL_RANGES.items()},
+    },
+    check=_check_speed_classes,
+)
 @dataclass(frozen=True)
 class TransportParameters:
     """All parameters of the skims."""
@@ -128,59 +159,6 @@ class TransportParameters:
     active: ActiveParameters
     rail: RailParameters
     published: PublishedTimes
-
-
-def load_transport_parameters(folder: Path = PARAMETERS_DIR) -> TransportParameters:
-    """Read ``transport.toml``, refusing missing, misspelt or out-of-range fields."""
-    path = folder / "transport.toml"
-    table = read_parameter_file(path)
-    known = {"zones", "car", "local_transit", "access", "active", "rail", "published"}
-    unknown = sorted(set(table) - known)
-    if unknown:
-        allowed = ", ".join(sorted(known))
-        raise ParameterError(f"{path}: field '{unknown[0]}' is unknown; allowed: {allowed}")
-    params = TransportParameters(
-        zones=build_parameters(ZoneParameters, table.get("zones"), path, "zones."),
-        car=build_parameters(CarParameters, table.get("car"), path, "car."),
-        local_transit=build_parameters(
-            LocalTransitParameters, table.get("local_transit"), path, "local_transit."
-        ),
-        access=build_parameters(AccessParameters, table.get("access"), path, "access."),
-        active=build_parameters(ActiveParameters, table.get("active"), path, "active."),
-        rail=load_rail_parameters(folder),
-        published=build_parameters(PublishedTimes, table.get("published"), path, "published."),
-    )
-    positive = (0.0, float("inf"), False)
-    check_ranges(
-        params,
-        path,
-        {
-            "zones.size_cells": (1, 50, True),
-            "car.detour_factor": (1.0, 3.0, True),
-            "car.inner_peak_multiplier": (1.0, 5.0, True),
-            "car.ring_peak_multiplier": (1.0, 5.0, True),
-            "car.terminal_min": (0.0, 60.0, True),
-            "local_transit.detour_factor": (1.0, 3.0, True),
-            "local_transit.long_distance_speed_kmh": positive,
-            "access.nearest_stations": (1, 50, True),
-            "access.walk_speed_kmh": positive,
-            "access.feeder_speed_kmh": positive,
-            "active.walk_speed_kmh": positive,
-            "active.bike_speed_kmh": positive,
-        },
-    )
-    car, local = params.car, params.local_transit
-    if len(car.band_speed_kmh) != len(car.band_upper_km) + 1 or min(car.band_speed_kmh) <= 0:
-        raise _inconsistent(path, "car.band_speed_kmh", "one positive speed more than bands")
-    n_classes = len(local.density_thresholds_per_km2) + 1
-    if len(local.speed_kmh) != n_classes or len(local.wait_min) != n_classes:
-        raise _inconsistent(path, "local_transit.speed_kmh", "one value per density class")
-    return params
-
-
-def _inconsistent(path: Path, where: str, allowed: str) -> ParameterError:
-    """A ParameterError naming the file, the field and what is allowed."""
-    return ParameterError(f"{path}: field '{where}' is inconsistent; allowed: {allowed}")
 
 
 @dataclass(frozen=True)

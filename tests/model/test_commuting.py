@@ -9,18 +9,19 @@ import pytest
 
 from model.bundle import load_bundle
 from model.commuting import (
+    CommutingParameters,
     build_inputs,
     cpc,
     furness,
     furness_blocks,
     gravity,
     in_commuters,
-    load_commuting_parameters,
     model_matrix,
     municipality_cost,
     observed_matrix,
     straight_line_gravity,
 )
+from model.parameters import load_parameters
 from model.region import region_codes
 
 CPC_TARGET = 0.88  # achieved 0.904 with the calibrated parameters
@@ -32,7 +33,7 @@ OSLO_TOLERANCE = 0.05  # achieved -3.0 %
 def setup():
     bundle = load_bundle()
     codes = region_codes(bundle)
-    params = load_commuting_parameters()
+    params = load_parameters(CommutingParameters)
     observed, origins, destinations = observed_matrix(bundle, codes)
     inputs = build_inputs(bundle, codes, params)
     model = model_matrix(inputs, origins, destinations, params)

@@ -14,13 +14,13 @@ from agents.zoning import Zoning, cells_near_stations, initial_zoning, neighbour
 from model.construction import (
     Construction,
     ConstructionLevers,
-    load_construction_parameters,
+    ConstructionParameters,
     weight_by_municipality,
 )
-from model.parameters import PARAMETERS_DIR, ParameterError
+from model.parameters import PARAMETERS_DIR, ParameterError, load_parameters
 from model.streams import random_stream
 
-PARAMS = load_construction_parameters()
+PARAMS = load_parameters(ConstructionParameters)
 NO_LEVER = ConstructionLevers()
 REGIONAL_TOWNS = ("3301", "3205")  # Drammen, Lillestrøm
 
@@ -370,10 +370,10 @@ def test_bad_parameter_file_names_file_and_field(parameters_copy, old, new, fiel
     assert old in text
     path.write_text(text.replace(old, new), encoding="utf-8")
     with pytest.raises(ParameterError, match="construction.toml") as error:
-        load_construction_parameters(parameters_copy)
+        load_parameters(ConstructionParameters, parameters_copy)
     assert field in str(error.value)
 
 
 def test_missing_parameter_file_is_named(tmp_path):
     with pytest.raises(ParameterError, match="construction.toml: parameter file missing"):
-        load_construction_parameters(tmp_path)
+        load_parameters(ConstructionParameters, tmp_path)

@@ -12,7 +12,7 @@ import pytest
 from agents.population import NO_ROW, Firms
 from model import jobs
 from model.bundle import load_bundle
-from model.parameters import PARAMETERS_DIR, ParameterError, load_synthesis_parameters
+from model.parameters import PARAMETERS_DIR, ParameterError, SynthesisParameters, load_parameters
 from model.region import region_codes
 from model.streams import random_stream
 from model.synthesis import synthesize
@@ -20,7 +20,7 @@ from model.synthesis.firms import load_job_sectors
 from model.world import build_world
 
 SIZE_CLASSES = pd.read_csv(PARAMETERS_DIR / "establishment_size_classes.csv")
-PARAMS = jobs.load_job_parameters()
+PARAMS = load_parameters(jobs.JobParameters)
 
 
 @dataclass(frozen=True)
@@ -226,7 +226,7 @@ def test_job_parameters_refuse_out_of_range(tmp_path: Path):
         text.replace("expansion_share = 0.7", "expansion_share = 1.5"), encoding="utf-8"
     )
     with pytest.raises(ParameterError, match="expansion_share"):
-        jobs.load_job_parameters(tmp_path)
+        load_parameters(jobs.JobParameters, tmp_path)
 
 
 def test_sector_table_is_the_national_employment_by_industry():
@@ -248,7 +248,7 @@ def synthesized():
         bundle,
         world,
         0.02,
-        load_synthesis_parameters(),
+        load_parameters(SynthesisParameters),
         lambda name: random_stream(1, name),
         SIZE_CLASSES,
     )

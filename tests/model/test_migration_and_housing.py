@@ -7,7 +7,7 @@ import pytest
 
 from agents.population import FEMALE, MALE, REFUGEE
 from model.migration import SettlementPolicy, projected_population, refugee_employment
-from model.parameters import load_migration_parameters
+from model.parameters import MigrationParameters, load_parameters
 from model.region_model import RegionModel, regional_projection
 
 
@@ -118,7 +118,7 @@ def test_demand_shock_raises_prices_where_it_lands():
 
 
 def test_refugee_employment_ramps_up_to_about_65_and_45_percent():
-    params = load_migration_parameters()
+    params = load_parameters(MigrationParameters)
     rng = np.random.default_rng(0)
     n = 200_000
     age = np.full(n, 35, dtype=np.int16)
@@ -133,7 +133,7 @@ def test_refugee_employment_ramps_up_to_about_65_and_45_percent():
 
 
 def test_most_refugees_stay_in_their_settlement_municipality_for_five_years():
-    params = load_migration_parameters()
+    params = load_parameters(MigrationParameters)
     stay_five_years = (1 - params.refugee_leave_municipality_probability) ** 5
     assert stay_five_years == pytest.approx(0.8, abs=0.02)
     model = run(SettlementPolicy("dispersed", 2000), years=2)

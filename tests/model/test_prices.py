@@ -18,21 +18,21 @@ from model.housing.prices import (
     SSB_TYPE_CODES,
     SSB_TYPE_INDEX,
     SSB_TYPE_OF,
+    HousingPriceParameters,
     base_dwelling_prices,
     fit_price_model,
     leave_one_municipality_out_rmse,
-    load_housing_price_parameters,
     municipal_covariates,
     municipal_type_prices,
     price_fit_report,
 )
-from model.parameters import PARAMETERS_DIR, ParameterError
+from model.parameters import PARAMETERS_DIR, ParameterError, load_parameters
 from model.region import region_codes
 
 
 @pytest.fixture(scope="module")
 def params():
-    return load_housing_price_parameters()
+    return load_parameters(HousingPriceParameters)
 
 
 @pytest.fixture(scope="module")
@@ -256,9 +256,9 @@ def test_parameter_errors_name_the_file_and_field(toml_copy: Path, old, new, mes
     assert old in text
     toml_copy.write_text(text.replace(old, new), encoding="utf-8")
     with pytest.raises(ParameterError, match=r"housing_prices\.toml: " + message):
-        load_housing_price_parameters(toml_copy.parent)
+        load_parameters(HousingPriceParameters, toml_copy.parent)
 
 
 def test_missing_parameter_file_is_named(tmp_path: Path):
     with pytest.raises(ParameterError, match=r"housing_prices\.toml: parameter file missing"):
-        load_housing_price_parameters(tmp_path)
+        load_parameters(HousingPriceParameters, tmp_path)

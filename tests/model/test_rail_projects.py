@@ -15,12 +15,12 @@ import pytest
 
 from model.bundle import load_bundle
 from model.housing.market import access_elasticity, travel_adjusted_access
-from model.parameters import ParameterError
+from model.parameters import ParameterError, load_parameters
 from model.region_model import RegionModel
 from model.transport.network import (
     RailNetwork,
+    RailParameters,
     build_rail_network,
-    load_rail_parameters,
     load_rail_projects,
     rail_route,
     station_times_min,
@@ -149,7 +149,7 @@ def bundle():
 
 @pytest.fixture(scope="module")
 def rail_params():
-    return load_rail_parameters()
+    return load_parameters(RailParameters)
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from model.bundle import load_bundle
+from model.parameters import load_parameters
 from model.region import region_codes
 from model.transport.network import (
     build_rail_network,
@@ -14,9 +15,9 @@ from model.transport.network import (
     with_edge_times,
 )
 from model.transport.skims import (
+    TransportParameters,
     build_skims,
     build_zones,
-    load_transport_parameters,
     municipality_skims,
     plausibility_table,
     travel_time_min,
@@ -34,7 +35,7 @@ def bundle():
 
 @pytest.fixture(scope="module")
 def params():
-    return load_transport_parameters()
+    return load_parameters(TransportParameters)
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,14 @@ from agents.population import NO_ROW
 from model.bundle import load_bundle
 from model.mode_choice import (
     MODES,
+    ModeChoiceParameters,
     TransportLevers,
     calibrate_constants,
     expected_probabilities,
-    load_mode_choice_parameters,
     probabilities,
     shares,
 )
+from model.parameters import load_parameters
 from model.region_model import RegionModel
 from model.workplaces import apportion_rows
 
@@ -143,7 +144,7 @@ def test_calibration_target_keeps_the_observed_proportions():
     walk = float(akershus.set_index("metric").loc["walk_share", "value_pct"])
     car, pt = float(ruter["car_share"]), float(ruter["public_transport_share"])
     bike = 100 - car - pt - walk
-    target = load_mode_choice_parameters().target_share
+    target = load_parameters(ModeChoiceParameters).target_share
     assert target["car"] / target["pt"] == pytest.approx(car / pt, rel=1e-3)
     assert target["bike"] / target["car"] == pytest.approx(bike / car, rel=1e-3)
 
@@ -187,7 +188,7 @@ def test_cheaper_and_more_frequent_public_transport_raise_its_share(runs):
 
 def test_remote_work_cuts_every_mode_in_proportion(runs):
     base, remote = region(runs["base"]), region(runs["remote"])
-    ratio = (1 - 0.3) / (1 - load_mode_choice_parameters().remote_work_share)
+    ratio = (1 - 0.3) / (1 - load_parameters(ModeChoiceParameters).remote_work_share)
     for mode in MODES:
         assert remote[f"commute_trips_{mode}"] == pytest.approx(
             ratio * base[f"commute_trips_{mode}"], rel=1e-6
@@ -198,7 +199,9 @@ def test_rail_trips_are_part_of_public_transport_and_person_km_follow_trips(runs
     table = runs["base"].indicator_table().query("year == 2024 and kommunenummer != 'region'")
     wide = table.pivot(index="kommunenummer", columns="indicator", values="value")
     assert np.all(wide["commute_trips_rail"] <= wide["commute_trips_pt"] + 1e-6)
-    vkm = wide["commute_person_km_car"] / load_mode_choice_parameters().car_occupancy_persons
+    vkm = (
+        wide["commute_person_km_car"] / load_parameters(ModeChoiceParameters).car_occupancy_persons
+    )
     assert np.allclose(wide["commute_car_vehicle_km"], vkm)
     # km per trip: walking trips are the shortest, car and public transport the longest
     km = {m: wide[f"commute_person_km_{m}"].sum() / wide[f"commute_trips_{m}"].sum() for m in MODES}

@@ -14,7 +14,8 @@ from model.construction import ConstructionLevers
 from model.emissions.parameters import SITING_RULES, STATION_CARRIERS
 from model.emissions.stations import EnergyLevers
 from model.migration import SETTLEMENT_RULES, SettlementPolicy
-from model.mode_choice import TransportLevers, load_mode_choice_parameters
+from model.mode_choice import ModeChoiceParameters, TransportLevers
+from model.parameters import load_parameters
 from model.region_model import scaled_growth
 from scenarios.cli import main
 from scenarios.levers import TABLE_KINDS, load_catalogue, load_names, markdown
@@ -44,7 +45,7 @@ def test_catalogue_defaults_are_what_the_model_does_without_the_lever():
     empty = {"name": "empty"}
     assert settlement_policy(empty) == SettlementPolicy()
     assert construction_levers(empty) == ConstructionLevers()
-    params = load_mode_choice_parameters()
+    params = load_parameters(ModeChoiceParameters)
     assert transport_levers(empty) == TransportLevers(
         toll_ring_nok_per_passage=params.toll_ring_nok_per_passage,
         remote_work_share=params.remote_work_share,
