@@ -14,7 +14,11 @@ The default rule of :func:`initial_zoning`, per land cell with ``n`` dwellings t
 - an unsettled cell next to a settled one (Moore neighbourhood, the 8 surrounding cells)
   is greenfield land zoned for ``greenfield_dwellings_per_km2 * land_share`` dwellings
   (the next ring of a town's growth);
-- every other cell gets nothing (land, nature and outdoor-recreation areas, LNF).
+- every other cell gets nothing (land, nature and outdoor-recreation areas, LNF);
+- a municipality's cells are then multiplied by its ``capacity_factor`` (1 where none is
+  given): municipalities that build fast hold larger reserves in their plans than the
+  uniform rule gives them, and the calibration raises the factor where the rule's
+  capacity could not carry the municipality's 2015-2023 pace of construction.
 
 "Settled" is a smoothed density threshold rather than "has any dwelling" so that zoning is
 the same at every scale. At a scale below 1 whether a sparse cell holds a dwelling row
@@ -90,6 +94,7 @@ class ZoningParameters:
     greenfield_dwellings_per_km2: float
     multi_core_centre_radius_km: float
     renewal_share_per_year: float
+    capacity_factor: dict[str, float]  # by municipality number; 1 where not named
 
 
 @dataclass
@@ -124,6 +129,8 @@ def initial_zoning(
         params.densification_share * dwellings_per_cell + params.densification_floor_dwellings,
         np.where(greenfield, greenfield_capacity, 0.0),
     )
+    factor = np.array([params.capacity_factor.get(code, 1.0) for code in world.codes])
+    capacity = capacity * factor[world.cell_municipality]
     radius_km = levers.station_densification_radius_km
     if radius_km is not None and levers.station_densification_extra_dwellings_per_cell > 0:
         near = cells_near_stations(world, radius_km, levers.station_densification_stations)

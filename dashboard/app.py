@@ -20,7 +20,7 @@ import solara.lab
 
 from dashboard import backend, figures, indeks
 from dashboard.chart import Chart, PlotlyLoader
-from dashboard.i18n import pick, strings, text
+from dashboard.i18n import format_number, pick, strings, text
 from scenarios.compare import (
     Comparison,
     ComparisonRequest,
@@ -674,11 +674,57 @@ def ModelPage():
     if run is not None:
         FitFigure(run)
     solara.Markdown(t("model.fit_table"))
+    solara.Markdown(f"### {t('model.calibration')}")
+    CalibrationSummary()
     solara.Markdown(f"### {t('model.limits')}")
     solara.Markdown(t("model.limits_text"))
     solara.Markdown(f"### {t('model.sources')}")
     data_readme = Path(__file__).resolve().parents[1] / "data" / "README.md"
     solara.Markdown(data_readme.read_text(encoding="utf-8"))
+
+
+@solara.component
+def CalibrationSummary():
+    """The calibration report's headline: targets met before and after, target by target."""
+    fit = backend.calibration_fit()
+    if not fit:
+        solara.Markdown(t("model.calibration_none"))
+        return
+    scales = [float(scale) for scale in fit.get("report_scales", [])]
+    scale = min(scales) if scales else 0.01
+    after = fit.get(f"after_scale_{scale:g}", {})
+    before = fit.get(f"before_scale_{scale:g}", {})
+    solara.Markdown(
+        t(
+            "model.calibration_text",
+            date=fit.get("date", "?"),
+            scale=format_number(scale, language.value, 2),
+            fitted_after=after.get("fitted_met", 0),
+            fitted_before=before.get("fitted_met", 0),
+            fitted_of=after.get("fitted_of", 0),
+            validation_after=after.get("validation_met", 0),
+            validation_of=after.get("validation_of", 0),
+            minutes=format_number(float(fit.get("seconds", 0.0)) / 60, language.value, 0),
+        )
+    )
+    rows = []
+    for entry in fit.get("targets", {}).values():
+        title = entry["title_nb"] if language.value == "nb" else entry["title"]
+        error_before = entry.get(f"before_scale_{scale:g}", float("nan"))
+        error_after = entry.get(f"after_scale_{scale:g}", float("nan"))
+        rows.append(
+            {
+                t("model.calibration_target"): title
+                + ("" if entry["fitted"] else f" ({t('model.calibration_validation')})"),
+                t("model.calibration_tolerance"): format_number(
+                    entry["tolerance"], language.value, 3
+                ),
+                t("model.calibration_before"): format_number(error_before, language.value, 3),
+                t("model.calibration_after"): format_number(error_after, language.value, 3)
+                + (" ✓" if error_after <= entry["tolerance"] else " ✗"),
+            }
+        )
+    solara.DataFrame(pd.DataFrame(rows), items_per_page=30)
 
 
 @solara.component

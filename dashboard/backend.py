@@ -32,6 +32,7 @@ import tomli_w
 from dashboard.indeks import indicator_frame
 from scenarios.levers import Catalogue, Lever, load_catalogue
 from scenarios.runner import RunRequest, find_or_run, find_run
+from scenarios.runner import calibration_fit as runner_calibration_fit
 from scenarios.scenario import BASELINE, ScenarioError, library_names, load_scenario
 from scenarios.store import StoredRun, remove_abandoned
 
@@ -155,6 +156,11 @@ def request(source: str, seed: int = 1) -> RunRequest:
     return RunRequest(
         scenario=source, seed=seed, scale=config.scale, start=config.start, end=config.end
     )
+
+
+def calibration_fit() -> dict[str, Any]:
+    """How the shipped calibration was fitted (empty when the model runs uncalibrated)."""
+    return runner_calibration_fit()
 
 
 def stored_run(source: str, runs_dir: Path, seed: int = 1) -> StoredRun | None:

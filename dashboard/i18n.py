@@ -29,3 +29,16 @@ def pick(texts: dict[str, str] | None, language: str) -> str:
     """A scenario's or lever's own text in ``language`` (bokmål, else English, else '')."""
     texts = texts or {}
     return texts.get(language) or texts.get(DEFAULT_LANGUAGE) or texts.get("en") or ""
+
+
+def format_number(value: float, language: str = DEFAULT_LANGUAGE, decimals: int = 0) -> str:
+    """A number for people: thousands grouped, ``decimals`` places; bokmål uses 1 234,5.
+
+    NaN (a value that could not be measured) reads as a dash.
+    """
+    if value != value:  # NaN
+        return "–"
+    written = f"{value:,.{decimals}f}"
+    if language == "nb":
+        written = written.replace(",", "\u00a0").replace(".", ",").replace("-", "\u2212")
+    return written

@@ -1,9 +1,11 @@
 """Commuting distribution: a doubly-constrained gravity model between municipalities.
 
 ``T_ij = A_i O_i B_j D_j f_ij`` with ``f_ij = exp(-beta c_ij)`` and an intra-municipal stay
-factor ``exp(stay)`` on the diagonal (the same for every municipality). ``A_i`` and ``B_j``
-are balancing factors found by Furness (iterative proportional fitting), so row sums equal
-the employed residents ``O_i`` and column sums the jobs ``D_j``.
+factor ``exp(stay + stay_i)`` on the diagonal: one constant for the region, plus one per
+municipality that the calibration solves so that each municipality's residents working in
+it match SSB 03321. ``A_i`` and ``B_j`` are balancing factors found by Furness (iterative
+proportional fitting), so row sums equal the employed residents ``O_i`` and column sums the
+jobs ``D_j``.
 
 The generalised time ``c`` comes from the transport skims: per zone pair a logsum over car,
 public transport, bike and walk (``generalised_cost_min``), then a municipality pair's cost is
@@ -28,7 +30,7 @@ from scipy import sparse
 from scipy.optimize import minimize
 
 from model.bundle import Bundle
-from model.parameters import load_parameters, parameter_file
+from model.parameters import load_parameters, municipal_values, parameter_file
 from model.transport.skims import Skims
 from model.world import World
 
@@ -54,6 +56,7 @@ class CommutingParameters:
 
     beta_per_min: float
     stay_constant: float
+    stay_constant_by_municipality: dict[str, float]  # added to stay_constant, by number
     logsum_scale_per_min: float
     mode_constant_min: dict[str, float]
     straight_line_beta_per_km: float
@@ -236,11 +239,22 @@ def _ratio(target: np.ndarray, current: np.ndarray) -> np.ndarray:
 
 
 def gravity(
-    origins: np.ndarray, destinations: np.ndarray, cost: np.ndarray, params: CommutingParameters
+    origins: np.ndarray,
+    destinations: np.ndarray,
+    cost: np.ndarray,
+    params: CommutingParameters,
+    codes: tuple[str, ...] | list[str] | None = None,
 ) -> np.ndarray:
-    """Doubly-constrained flows with ``exp(-beta cost)`` and the stay factor on the diagonal."""
+    """Doubly-constrained flows with ``exp(-beta cost)`` and the stay factor on the diagonal.
+
+    With the municipality numbers ``codes`` (in the order of the matrix), each
+    municipality's stay factor adds its ``stay_constant_by_municipality``.
+    """
     seed = np.exp(-params.beta_per_min * np.asarray(cost, float))
-    seed[np.diag_indices_from(seed)] *= np.exp(params.stay_constant)
+    stay = np.full(len(seed), params.stay_constant)
+    if codes is not None:
+        stay += municipal_values(params.stay_constant_by_municipality, codes)
+    seed[np.diag_indices_from(seed)] *= np.exp(stay)
     flows, _ = furness(seed, origins, destinations, params.max_iterations, params.tolerance)
     return flows
 

@@ -6,7 +6,12 @@ new dwelling would fetch there with what it costs to build:
     expected price = new_build_price_factor * mean price per m2 of the cell's dwellings
                      (the municipality's mean price for a cell without dwellings)
     margin         = expected price / cost per m2 of the new dwelling's type - 1
+                     + margin_shift of the cell's municipality
     built          = build_share_per_year * capacity * clip(margin / full_pace_margin, 0, 1)
+
+The municipal margin shift stands for what the region-wide costs miss locally (cheaper land
+and self-build in rural municipalities); calibration solves it so that base-year
+construction follows each municipality's 2015-2023 net additions (SSB 06265).
 
 Nothing is built where the margin is not positive; at ``full_pace_margin`` and above a cell
 builds ``build_share_per_year`` of its remaining capacity. The new dwellings' type follows
@@ -40,7 +45,7 @@ import numpy as np
 
 from agents.population import DWELLING_TYPE_NAMES, NO_ROW, Dwellings
 from agents.zoning import Zoning, ZoningParameters
-from model.parameters import ParameterError, parameter_file
+from model.parameters import ParameterError, municipal_values, parameter_file
 from model.world import World
 
 APARTMENT_BLOCK = DWELLING_TYPE_NAMES.index("apartment_block")
@@ -101,6 +106,7 @@ class Developers:
     new_build_price_factor: float
     apartment_block_min_dwellings: float
     row_terraced_min_dwellings: float
+    margin_shift: dict[str, float]  # by municipality number, added to the margin
 
 
 @dataclass(frozen=True)
@@ -137,7 +143,12 @@ _RANGES = {
 
 
 def _check_dwelling_thresholds(params: ConstructionParameters, path: Path) -> None:
-    """The density threshold of row houses is at most that of apartment blocks."""
+    """Row houses need no more density than apartment blocks; capacity factors are > 0."""
+    for code, factor in params.zoning.capacity_factor.items():
+        if not factor > 0:
+            raise ParameterError(
+                f"{path}: field 'zoning.capacity_factor.{code}' is {factor!r}; allowed: > 0"
+            )
     developers = params.developers
     if developers.row_terraced_min_dwellings > developers.apartment_block_min_dwellings:
         raise ParameterError(
@@ -218,6 +229,7 @@ class Construction:
         dwelling_type = self.new_dwelling_type(stock)
         expected_price = developers.new_build_price_factor * cell_price
         margin = expected_price / self._cost_by_type[dwelling_type] - 1.0
+        margin += municipal_values(developers.margin_shift, world.codes)[world.cell_municipality]
         pace = developers.build_share_per_year * np.clip(
             margin / developers.full_pace_margin, 0.0, 1.0
         )

@@ -8,8 +8,14 @@ All rules are vectorised over the person columns:
   joins her household;
 * ageing: survivors are one year older on 1 January (100 stands for 100 and over);
 * labour status: a share ``churn_per_year`` of persons aged 15-74 has its employment redrawn
-  from the base-year propensity of its age, sex and municipality, so employment follows the
-  age structure; persons reaching the retirement age leave employment;
+  from the propensity of its age, sex and municipality, so employment follows the age
+  structure; the propensities grow by ``propensity_growth_per_year`` (the rising employment
+  rate of SSB 11618, capped at ``propensity_max``); persons reaching the retirement age
+  leave employment;
+* incomes: a household's income follows its members' work (a member who starts or stops
+  working, retirement included, multiplies or divides it by ``exp(log_income_per_employed)``
+  of the synthesis income model; a member who dies takes their part with them) and grows
+  by ``real_growth_per_year`` (2024 NOK);
 * households whose last member died are dissolved and their dwellings become vacant.
 """
 
@@ -30,10 +36,11 @@ from agents.population import (
     remove_households,
 )
 from model.bundle import Bundle
-from model.parameters import DemographyParameters
+from model.parameters import DemographyParameters, IncomeModel
 from model.synthesis.attributes import employment_propensity
 
 MAX_AGE_YEARS = 100
+ADULT_AGE_YEARS = 18  # the income model's adults
 
 
 @dataclass(frozen=True)
@@ -86,16 +93,22 @@ class Demography:
         params: DemographyParameters,
         rng: np.random.Generator,
         employment_factor: np.ndarray,
+        income: IncomeModel,
     ) -> None:
         """Set up with rates, parameters, a stream and per-municipality employment factors.
 
         ``employment_factor[m]`` scales the national employment propensities so that they
-        reproduce municipality ``m``'s base-year employment (see :func:`employment_factors`).
+        reproduce municipality ``m``'s base-year employment (see :func:`employment_factors`);
+        ``income`` is the synthesis income model, whose log income per employed member and
+        per adult a household gains or loses as members start or stop working or die.
         """
         self.rates = rates
         self.params = params
         self.rng = rng
         self.employment_factor = employment_factor
+        self.income = income
+        self.years = 0  # years stepped since the base year
+        self.income_index = 1.0  # real income level relative to the base year
 
     def step(
         self, persons: Persons, households: Households, dwellings: Dwellings
@@ -108,6 +121,12 @@ class Demography:
         sex_age = persons.sex.astype(np.intp) * (MAX_AGE_YEARS + 1) + age
 
         dies = self.rng.random(len(persons)) < self.rates.death_probability.ravel()[sex_age]
+        lost_log = self.income.log_income_per_employed * persons.employed[
+            dies
+        ] + self.income.log_income_per_adult * (age[dies] >= ADULT_AGE_YEARS)
+        households.income_nok *= np.exp(
+            -np.bincount(persons.household[dies], lost_log, len(households))
+        )
         first_age, last_age = self.rates.fertile_ages
         women = np.flatnonzero(
             (persons.sex == FEMALE) & (age >= first_age) & (age <= last_age) & ~dies
@@ -119,7 +138,15 @@ class Demography:
         survives = ~dies
         persons.take(survives)
         persons.age_years = np.minimum(persons.age_years + 1, MAX_AGE_YEARS).astype(np.int16)
+        self.years += 1
+        was_employed = persons.employed.copy()
         self._update_labour_status(persons, person_municipality[survives])
+        income_follows_employment(
+            persons, households, was_employed, self.income.log_income_per_employed
+        )
+        growth = 1.0 + self.params.income.real_growth_per_year
+        households.income_nok *= growth
+        self.income_index *= growth
         newborn_household = households_of_mothers(persons, mothers, dies)
         persons.append(
             Persons(
@@ -146,6 +173,10 @@ class Demography:
         sex_age = persons.sex.astype(np.intp) * (MAX_AGE_YEARS + 1) + persons.age_years
         probability = self.rates.employment_propensity.ravel()[sex_age]
         probability *= self.employment_factor[municipality]
+        trend = (1.0 + labour.propensity_growth_per_year) ** self.years
+        probability = np.minimum(
+            probability * trend, np.maximum(probability, labour.propensity_max)
+        )
         u = self.rng.random(len(persons))
         redraw = u < labour.churn_per_year
         persons.employed[redraw] = u[redraw] < labour.churn_per_year * probability[redraw]
@@ -153,6 +184,25 @@ class Demography:
             persons.age_years >= labour.retirement_age_years
         )
         persons.employed[outside] = False
+
+
+def income_follows_employment(
+    persons: Persons,
+    households: Households,
+    was_employed: np.ndarray,
+    log_income_per_employed: float,
+) -> None:
+    """Multiply each household's income by ``exp(b * (members now employed - before))``.
+
+    ``was_employed`` is the employment of the same person rows before the change, so a
+    member who starts working raises the household's income by the synthesis income model's
+    part of an employed member, and one who stops (retirement included) lowers it by as much.
+    """
+    change = persons.employed.astype(np.int64) - was_employed.astype(np.int64)
+    if not change.any():
+        return
+    net = np.bincount(persons.household, change, len(households))
+    households.income_nok *= np.exp(log_income_per_employed * net)
 
 
 def households_of_mothers(persons: Persons, mothers: np.ndarray, dies: np.ndarray) -> np.ndarray:

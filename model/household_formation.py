@@ -1,14 +1,23 @@
 """Household formation: young adults leave home; single adults become couples.
 
-Part of sub-model 1 (demography), with its own random stream. Each year an adult child, a
-person aged 18-34 living in a household whose oldest member is at least
-``generation_gap_years`` older, leaves home with the probability of their age band. Leavers
-take a vacant dwelling in their own municipality (chosen at random); where none is vacant
-they stay, and are counted as ``leavers_without_dwelling`` (pent-up demand for the housing
-market). A leaver forms a one-person renter household; income moves with them: the new
-household's income follows the synthesis income model for one adult, and the parents'
-household loses that person's part of its income. Single adults also pair up each year
-(see ``_form_couples``), which merges two one-person households into one.
+Part of sub-model 1 (demography), with its own random stream, in two parts of the year:
+
+* **Couples** (``form_couples``, with the demography): single adults pair up each year,
+  which merges two one-person households into one.
+* **Leaving home** (``leave_home``, just before the housing market): an adult child, a
+  person aged 18-34 living in a household whose oldest member is at least
+  ``generation_gap_years`` older, leaves home with the probability of their age band
+  (times the municipality's ``leave_factor``; higher where dwellings stand empty, lower
+  where the market is tight), and couples part
+  with ``separation_probability`` (the younger partner leaves). The
+  leaver forms a one-person renter household without a dwelling, which looks for one on the
+  housing market like any mover, in its home municipality or anywhere in the region (young
+  adults leaving suburban homes move to the city as often as not). Income moves with them:
+  the new household's income follows the synthesis income model for one adult (at today's
+  real level), and the parents' household loses that person's part of its income. A
+  leaver who finds no dwelling stays at home (``return_home``): back in the parents'
+  household, with its part of the income, and counted as ``leavers_without_dwelling``
+  (pent-up demand).
 """
 
 from __future__ import annotations
@@ -25,23 +34,34 @@ from agents.population import (
     Persons,
     household_sizes,
     oldest_member_age,
-    random_vacancies,
     remove_households,
 )
 from model.parameters import HouseholdFormationRates, IncomeModel
 
+# The vacancy ratio that moves the leaving probabilities is held within this range.
+VACANCY_RATIO_RANGE = (0.2, 3.0)
+
 
 @dataclass(frozen=True)
-class FormationFlows:
-    """Households formed and leavers who found no dwelling, per municipality (weighted)."""
+class Leavers:
+    """The year's leavers: their new households (without a dwelling yet) and their parents."""
+
+    households: np.ndarray  # rows of the new one-person households
+    persons: np.ndarray  # the leaver's person row, one per new household
+    parents: np.ndarray  # the household each left
+    share_log: np.ndarray  # log income the parents' household gave up to each
+
+
+@dataclass(frozen=True)
+class LeaverFlows:
+    """Leavers housed (by the municipality of their dwelling) and those who stayed home."""
 
     households_formed: np.ndarray
-    leavers_without_dwelling: np.ndarray
-    couples_formed: np.ndarray  # one-person households merged into another one
+    leavers_without_dwelling: np.ndarray  # by home municipality
 
 
 class HouseholdFormation:
-    """Young adults leaving home, vectorised over persons."""
+    """Young adults leaving home and single adults pairing up, vectorised over persons."""
 
     def __init__(
         self,
@@ -49,35 +69,49 @@ class HouseholdFormation:
         income: IncomeModel,
         income_level_log_nok: np.ndarray,
         rng: np.random.Generator,
+        codes: tuple[str, ...] = (),
     ) -> None:
-        """Set up with leaving rates, the income model and its municipal log levels."""
+        """Set up with leaving rates, the income model and its municipal log levels.
+
+        ``codes`` are the municipality numbers in the order of the tables' municipality
+        index (for the municipal leaving factors; empty: no factors).
+        """
+        self.codes = codes if codes else tuple(str(i) for i in range(len(income_level_log_nok)))
         self.rates = rates
         self.income = income
         self.income_level_log_nok = income_level_log_nok
         self.rng = rng
 
-    def step(
-        self, persons: Persons, households: Households, dwellings: Dwellings
-    ) -> FormationFlows:
-        """Move this year's leavers into vacant dwellings, in place; return the flows."""
-        n_municipalities = len(self.income_level_log_nok)
-        leavers = self._leavers(persons, households)
-        municipality = households.municipality[persons.household[leavers]]
-        vacant = np.flatnonzero((dwellings.household == NO_ROW) & ~dwellings.municipal_rental)
-        dwelling = random_vacancies(municipality, vacant, dwellings, self.rng)
-        housed = dwelling != NO_ROW
-        weight = households.weight[persons.household[leavers]]
-        without = np.bincount(municipality[~housed], weight[~housed], n_municipalities)
+    def leave_home(
+        self,
+        persons: Persons,
+        households: Households,
+        income_index: float = 1.0,
+        vacancy_ratio: np.ndarray | None = None,
+    ) -> Leavers:
+        """Move this year's leavers into new households without a dwelling, in place.
 
-        leavers, municipality, dwelling = leavers[housed], municipality[housed], dwelling[housed]
-        employed = persons.employed[leavers]
+        ``income_index`` is the real income level relative to the base year (the
+        demography's real growth): a leaver's new income is drawn at today's level.
+        ``vacancy_ratio`` is each municipality's vacancy over its base-year vacancy (None:
+        1 everywhere); young adults leave home more readily where it is high. The new
+        households are appended and keep the parents' municipality until the housing market
+        houses them.
+        """
+        leavers = np.union1d(
+            self._leavers(persons, households, vacancy_ratio),
+            self._separating(persons, households),
+        )
         parent = persons.household[leavers]
+        municipality = households.municipality[parent]
         share_log = (
-            self.income.log_income_per_employed * employed + self.income.log_income_per_adult
+            self.income.log_income_per_employed * persons.employed[leavers]
+            + self.income.log_income_per_adult
         )
         np.multiply.at(households.income_nok, parent, np.exp(-share_log))
         income = np.exp(
             self.income_level_log_nok[municipality]
+            + np.log(income_index)
             + share_log
             + self.rng.normal(0.0, self.income.log_income_sd, len(leavers))
         )
@@ -85,7 +119,7 @@ class HouseholdFormation:
         households.append(
             Households(
                 municipality=municipality.astype(np.int16),
-                dwelling=dwelling.astype(np.int32),
+                dwelling=np.full(len(leavers), NO_ROW, dtype=np.int32),
                 income_nok=income,
                 tenure=np.full(len(leavers), RENTER, dtype=np.int8),
                 weight=households.weight[parent],
@@ -95,12 +129,13 @@ class HouseholdFormation:
         )
         new_rows = np.arange(first_new, len(households), dtype=np.int32)
         persons.household[leavers] = new_rows
-        dwellings.household[dwelling] = new_rows
-        formed = np.bincount(municipality, households.weight[new_rows], n_municipalities)
-        couples = self._form_couples(persons, households, dwellings, n_municipalities)
-        return FormationFlows(
-            households_formed=formed, leavers_without_dwelling=without, couples_formed=couples
-        )
+        return Leavers(new_rows, leavers, parent, share_log)
+
+    def form_couples(
+        self, persons: Persons, households: Households, dwellings: Dwellings
+    ) -> np.ndarray:
+        """Pair single adults; the couples formed by municipality (see ``_form_couples``)."""
+        return self._form_couples(persons, households, dwellings, len(self.income_level_log_nok))
 
     def _form_couples(
         self,
@@ -153,13 +188,63 @@ class HouseholdFormation:
         remove_households(persons, households, dwellings, gone)
         return merged
 
-    def _leavers(self, persons: Persons, households: Households) -> np.ndarray:
+    def _separating(self, persons: Persons, households: Households) -> np.ndarray:
+        """Rows of the partners who leave a couple this year (the younger of the two)."""
+        rates = self.rates
+        order = np.lexsort((-persons.age_years, persons.household))
+        household = persons.household[order]
+        first = np.searchsorted(household, np.arange(len(households)))
+        size = np.diff(np.append(first, len(order)))
+        couple = np.flatnonzero(size >= 2)
+        oldest, partner = order[first[couple]], order[first[couple] + 1]
+        age_oldest, age_partner = persons.age_years[oldest], persons.age_years[partner]
+        eligible = (
+            (age_oldest >= rates.couple_min_age_years)
+            & (age_oldest <= rates.separation_max_age_years)
+            & (age_partner >= rates.couple_min_age_years)
+            & (age_oldest - age_partner < rates.generation_gap_years)
+        )
+        parting = self.rng.random(len(couple)) < rates.separation_probability
+        return partner[eligible & parting]
+
+    def _leavers(
+        self, persons: Persons, households: Households, vacancy_ratio: np.ndarray | None
+    ) -> np.ndarray:
         """Rows of the persons who leave home this year."""
         rates = self.rates
         age = persons.age_years
         oldest = oldest_member_age(persons, len(households))[persons.household]
         band = np.searchsorted(rates.age_from_years, age, side="right") - 1
         probability = np.asarray(rates.leave_probability)[np.clip(band, 0, None)]
+        response = np.array([rates.leave_factor.get(code, 1.0) for code in self.codes])
+        if vacancy_ratio is not None:
+            ratio = np.clip(vacancy_ratio, *VACANCY_RATIO_RANGE)
+            response = response * ratio**rates.leave_vacancy_elasticity
+        probability = probability * response[households.municipality[persons.household]]
         eligible = (band >= 0) & (age <= rates.max_age_years)
         eligible &= oldest - age >= rates.generation_gap_years
         return np.flatnonzero(eligible & (self.rng.random(len(persons)) < probability))
+
+
+def return_home(
+    persons: Persons, households: Households, leavers: Leavers, n_municipalities: int
+) -> LeaverFlows:
+    """Send the leavers the market did not house back to their parents; count both kinds.
+
+    A leaver without a dwelling rejoins the parents' household, which gets its part of the
+    income back; the leaver's household is left empty (its row is removed with the other
+    unhoused households by the caller). Housed leavers are counted by the municipality of
+    their new dwelling.
+    """
+    housed = households.dwelling[leavers.households] != NO_ROW
+    weight = households.weight[leavers.households]
+    formed = np.bincount(
+        households.municipality[leavers.households[housed]], weight[housed], n_municipalities
+    )
+    without = np.bincount(
+        households.municipality[leavers.parents[~housed]], weight[~housed], n_municipalities
+    )
+    back = ~housed
+    persons.household[leavers.persons[back]] = leavers.parents[back]
+    np.multiply.at(households.income_nok, leavers.parents[back], np.exp(leavers.share_log[back]))
+    return LeaverFlows(formed, without)

@@ -46,6 +46,7 @@ FLOWS = {
     "moved_out": "persons",
     "households_moved": "households",
     "refugee_households_settled": "households",
+    "refugees_settled": "persons",
     "price_change": "share",
     "in_migrants_planned": "persons",
     "in_migrants_without_dwelling": "persons",

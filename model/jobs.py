@@ -9,18 +9,21 @@ One yearly step (design guide step 3), in two parts:
    faster than total employment nationally gains share.
 2. :func:`step`: the firm table moves to those targets, in place.
 
-   - A *declining* sector loses jobs at random, each of its jobs equally likely (so firms
+   - Jobs are destroyed and created beyond the net change: every sector loses
+     ``turnover_per_year`` of its jobs and creates as many again, besides its net change.
+   - Destroyed jobs are drawn at random, each of the sector's jobs equally likely (so firms
      lose jobs in proportion to their size); an establishment left with no job closes and
      its row is removed.
-   - A *growing* sector gives ``expansion_share`` of its new jobs to its existing
-     establishments in proportion to their size, and founds new establishments with the
-     rest, sized from the SSB establishment size classes
-     (``model.synthesis.firms.firm_sizes``).
+   - Created jobs: ``expansion_share`` of them go to the sector's existing establishments in
+     proportion to their size, the rest found new establishments, sized from the SSB
+     establishment size classes (``model.synthesis.firms.firm_sizes``).
    - Each new establishment chooses a land cell by a multinomial logit over the *allowed*
      cells (within zoning: settled land, chosen by the caller) with utility
      ``labour_access_weight * log(labour access) + agglomeration_weight * log(1 + jobs
-     in the neighbourhood)``. A cell stops receiving new establishments once they brought it
-     ``max_new_jobs_per_cell`` jobs in the year. Its municipality is the cell's.
+     in the neighbourhood) + location_constant`` of the cell's municipality (solved by the
+     calibration so that municipal job growth follows 2017-2022). A cell stops receiving
+     new establishments once they brought it ``max_new_jobs_per_cell`` jobs in the year. Its
+     municipality is the cell's.
 
 After the step each sector holds exactly its target (integers) and every firm has at least
 one job. Firm rows move (closed rows go, new rows are appended): :class:`JobFlows` carries
@@ -38,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from agents.population import NO_ROW, Firms
-from model.parameters import parameter_file
+from model.parameters import municipal_values, parameter_file
 from model.synthesis.firms import JobSectors, firm_sizes
 from model.synthesis.sampling import apportion
 
@@ -63,6 +66,7 @@ class JobsWorld(Protocol):
         "agglomeration_weight": (0.0, 10.0, True),
         "agglomeration_radius_cells": (0, 10, True),
         "max_new_jobs_per_cell": (0.0, float("inf"), False),
+        "turnover_per_year": (0.0, 0.5, True),
     },
 )
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ class JobParameters:
     agglomeration_weight: float
     agglomeration_radius_cells: int
     max_new_jobs_per_cell: float
+    turnover_per_year: float
+    location_constant: dict[str, float]  # by municipality number, utility
 
 
 @dataclass(frozen=True)
@@ -154,14 +160,18 @@ def step(
     for sector in range(n_sectors):
         rows = np.flatnonzero(firms.sector == sector)
         change = int(targets[sector] - current[sector])
-        if change < 0:
-            lost[rows] = rng.multivariate_hypergeometric(firms.jobs[rows].astype(np.int64), -change)
-        elif change > 0:
-            expand = int(round(params.expansion_share * change)) if len(rows) else 0
+        turnover = int(round(params.turnover_per_year * current[sector]))
+        destroyed, created = max(-change, 0) + turnover, max(change, 0) + turnover
+        if destroyed:
+            lost[rows] = rng.multivariate_hypergeometric(
+                firms.jobs[rows].astype(np.int64), destroyed
+            )
+        if created:
+            expand = int(round(params.expansion_share * created)) if len(rows) else 0
             size = firms.jobs[rows].astype(float)
             if expand:
                 gained[rows] = rng.multinomial(expand, size / size.sum())
-            sizes = firm_sizes(change - expand, size_classes, rng)
+            sizes = firm_sizes(created - expand, size_classes, rng)
             new_sizes.append(sizes)
             new_sectors.append(np.full(len(sizes), sector, dtype=np.int8))
 
@@ -218,8 +228,11 @@ def location_weights(
     ok = np.asarray(allowed_cell, dtype=bool) & (access > 0)
     if not ok.any():
         raise ValueError("no allowed land cell with labour access > 0 for new establishments")
-    utility = params.labour_access_weight * np.log(access[ok]) + (
-        params.agglomeration_weight * np.log1p(agglomeration[ok])
+    constant = municipal_values(params.location_constant, world.codes)[world.cell_municipality]
+    utility = (
+        params.labour_access_weight * np.log(access[ok])
+        + params.agglomeration_weight * np.log1p(agglomeration[ok])
+        + constant[ok]
     )
     weight = np.zeros(len(access))
     weight[ok] = np.exp(utility - utility.max())

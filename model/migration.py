@@ -10,8 +10,9 @@
   for refugees, by the settlement rule), never by the per-municipality projection.
 * **Who arrives.** Refugee households (a scenario number per year), labour migrants from
   abroad and in-migrants from the rest of Norway. Arriving households are copies of the
-  composition (ages, sexes) of resident households whose oldest member is of typical moving
-  age; labour migrants' adults are mostly employed, refugees' employment ramps up over the
+  composition (ages, sexes) of resident households whose oldest member is of moving age,
+  drawn with the out-migration probability of that age (arrivals look like leavers);
+  labour migrants' adults are mostly employed, refugees' employment ramps up over the
   first years (see ``refugee_employment``), and their incomes start lower.
 
 Arrivals leave this sub-model without a dwelling; the housing market houses them.
@@ -152,20 +153,30 @@ class Migration:
         return arrivals, flows
 
     def _out_migrants(self, persons: Persons, households: Households) -> np.ndarray:
-        oldest = oldest_member_age(persons, len(households))
-        band = np.searchsorted(self.params.out_age_from_years, oldest, side="right") - 1
-        probability = np.asarray(self.params.out_probability)[np.clip(band, 0, None)]
-        probability = np.where(band >= 0, probability, 0.0)
+        probability = self._out_probability(oldest_member_age(persons, len(households)))
         return self.rng.random(len(households)) < probability
 
+    def _out_probability(self, oldest_age_years: np.ndarray) -> np.ndarray:
+        """Yearly probability of leaving the region for households of these oldest ages."""
+        band = np.searchsorted(self.params.out_age_from_years, oldest_age_years, side="right") - 1
+        probability = np.asarray(self.params.out_probability)[np.clip(band, 0, None)]
+        return np.where(band >= 0, probability, 0.0)
+
     def _templates(self, persons: Persons, households: Households, n: int) -> np.ndarray:
-        """``n`` resident households (rows, with repetition) to copy the composition of."""
+        """``n`` resident households (rows, with repetition) to copy the composition of.
+
+        Households whose oldest member is within the template ages are drawn with the
+        out-migration probability of that age as weight, so arrivals have the age (and so
+        the size) profile of the households that leave: mostly young and small, as
+        migration between regions is.
+        """
         oldest = oldest_member_age(persons, len(households))
         eligible = np.flatnonzero(
             (oldest >= self.params.template_oldest_age_min_years)
             & (oldest <= self.params.template_oldest_age_max_years)
         )
-        return eligible[self.rng.integers(0, len(eligible), n)]
+        weight = self._out_probability(oldest[eligible])
+        return eligible[self.rng.choice(len(eligible), n, p=weight / weight.sum())]
 
     def _copies(self, persons: Persons, households: Households, templates: np.ndarray) -> Arrivals:
         """New households with the members (ages, sexes) of ``templates``."""

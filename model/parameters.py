@@ -43,6 +43,8 @@ from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
 
+import numpy as np
+
 PARAMETERS_DIR = Path(__file__).resolve().parents[1] / "data" / "parameters"
 CALIBRATED_FILE = "calibrated.toml"
 # The modules besides this one that declare parameter files: imported before a lookup by file
@@ -191,6 +193,19 @@ def calibrated_values(folder: Path = PARAMETERS_DIR) -> dict[str, dict[str, Any]
     return values
 
 
+def calibration_metadata(folder: Path = PARAMETERS_DIR) -> dict[str, Any]:
+    """The ``fit`` table of ``folder/calibrated.toml``: how the overlay was fitted.
+
+    Empty where there is no calibrated.toml. Not read by the model; reports and the
+    dashboard show it.
+    """
+    path = Path(folder) / CALIBRATED_FILE
+    if not path.is_file():
+        return {}
+    fit = read_parameter_file(path).get("fit", {})
+    return fit if isinstance(fit, dict) else {}
+
+
 def _apply_overlay(
     table: dict[str, Any], overlay: dict[str, Any], calibrated: Path, file_name: str
 ) -> None:
@@ -326,11 +341,20 @@ class Births:
 
 @dataclass(frozen=True)
 class LabourStatus:
-    """Yearly employment churn."""
+    """Yearly employment churn and the trend of the employment propensities."""
 
     churn_per_year: float
     retirement_age_years: int
     min_working_age_years: int
+    propensity_growth_per_year: float
+    propensity_max: float
+
+
+@dataclass(frozen=True)
+class IncomeDynamics:
+    """How household incomes change from one year to the next."""
+
+    real_growth_per_year: float
 
 
 @dataclass(frozen=True)
@@ -344,15 +368,31 @@ class HouseholdFormationRates:
     couple_min_age_years: int
     couple_max_age_years: int
     couple_probability: float
+    separation_probability: float
+    separation_max_age_years: int
+    leave_vacancy_elasticity: float
+    leave_factor: dict[str, float]  # by municipality number; 1 where not named
 
 
-@parameter_file("demography.toml")
+@parameter_file(
+    "demography.toml",
+    ranges={
+        "labour.churn_per_year": (0.0, 1.0, True),
+        "labour.propensity_growth_per_year": (-0.05, 0.05, True),
+        "labour.propensity_max": (0.0, 1.0, False),
+        "income.real_growth_per_year": (-0.05, 0.05, True),
+        "household_formation.couple_probability": (0.0, 1.0, True),
+        "household_formation.separation_probability": (0.0, 1.0, True),
+        "household_formation.leave_vacancy_elasticity": (0.0, 10.0, True),
+    },
+)
 @dataclass(frozen=True)
 class DemographyParameters:
     """All parameters of the demography sub-model."""
 
     births: Births
     labour: LabourStatus
+    income: IncomeDynamics
     household_formation: HouseholdFormationRates
 
 
@@ -459,6 +499,7 @@ class DwellingChoice:
     renter_max_cost_share: float
     access_decay_km: float
     access_station_weight: float
+    municipality_constant: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -478,6 +519,18 @@ class HousingMarketParameters:
     moving: Moving
     choice: DwellingChoice
     prices: PriceAdjustment
+
+
+def municipal_values(
+    values: dict[str, float], codes: tuple[str, ...] | list[str], default: float = 0.0
+) -> np.ndarray:
+    """A table of values by municipality number as an array in the order of ``codes``.
+
+    Municipalities the table does not name get ``default`` (a calibrated table of one region
+    leaves the others of a larger region at the default); numbers it names outside ``codes``
+    are not used.
+    """
+    return np.array([float(values.get(code, default)) for code in codes])
 
 
 def check_ranges(params: Any, path: Path, ranges: Ranges) -> None:

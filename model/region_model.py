@@ -3,13 +3,14 @@
 The model owns the world (municipalities and 1 km cells on a Mesa ``OrthogonalMooreGrid``
 with property layers), the synthetic population as column tables, the municipality agents
 and the yearly sub-models. One ``step()`` is one year; the sub-models run in the order of
-the design guide: 1. demography (with household formation), 2. migration, 4. construction,
-5. housing market (with refugee settlement), 3. jobs by sector and new establishments
-(after the year's moves, so jobs follow the labour supply), 6-7. commuting: workplaces for
-every employed person and the commute mode choice (``model.travel``), 10. municipalities
-renewing their zoning, 8-9. freight, fleets, energy stations, power and the emissions ledger
-with the municipalities' climate budgets (``model.emissions``); then the indicators of the
-next 1 January are recorded (11), and a rail project opening that year changes the skims.
+the design guide: 1. demography (with couples forming), 2. migration, 4. construction,
+5. housing market (with refugee settlement and this year's young adults leaving home),
+3. jobs by sector and new establishments (after the year's moves, so jobs follow the labour
+supply), 6-7. commuting: workplaces for every employed person and the commute mode choice
+(``model.travel``), 10. municipalities renewing their zoning, 8-9. freight, fleets, energy
+stations, power and the emissions ledger with the municipalities' climate budgets
+(``model.emissions``); then the indicators of the next 1 January are recorded (11), and a
+rail project opening that year changes the skims.
 """
 
 from __future__ import annotations
@@ -32,7 +33,12 @@ from model.construction import (
     ConstructionParameters,
     weight_by_municipality,
 )
-from model.demography import Demography, DemographyRates, employment_factors
+from model.demography import (
+    Demography,
+    DemographyRates,
+    employment_factors,
+    income_follows_employment,
+)
 from model.emissions.parameters import load_emission_parameters
 from model.emissions.stations import EnergyLevers
 from model.emissions.system import (
@@ -180,12 +186,14 @@ class RegionModel(mesa.Model):
             employment_factors(
                 self.persons, self.households, rates.employment_rates, len(self.municipalities)
             ),
+            synthesis_params.income,
         )
         self.household_formation = HouseholdFormation(
             demography_params.household_formation,
             synthesis_params.income,
             self.population.income_level_log_nok,
             self.stream("household_formation"),
+            self.world.codes,
         )
         report("pricing dwellings (SSB 06035)")
         self.dwellings.price_nok_per_m2[:] = base_dwelling_prices(
@@ -293,8 +301,9 @@ class RegionModel(mesa.Model):
     def step(self) -> None:
         """Simulate one year: the sub-models in order, then the next 1 January's stocks."""
         persons, households, dwellings = self.persons, self.households, self.dwellings
+        vacancy_ratio = self._vacancy_ratio()  # on 1 January, before the year's flows
         flows = self.demography.step(persons, households, dwellings)
-        formation = self.household_formation.step(persons, households, dwellings)
+        couples = self.household_formation.form_couples(persons, households, dwellings)
         arrivals, migration = self.migration.step(self.year, persons, households, dwellings)
         built = self.construction.step(
             self.year,
@@ -304,7 +313,15 @@ class RegionModel(mesa.Model):
             dwellings.price_nok_per_m2,
             self._dwelling_row_weight,
         )
-        market = self.housing_market.step(self.year, persons, households, dwellings, arrivals)
+        leavers = self.household_formation.leave_home(
+            persons,
+            households,
+            self.demography.income_index,
+            vacancy_ratio,
+        )
+        market = self.housing_market.step(
+            self.year, persons, households, dwellings, arrivals, leavers
+        )
         self._update_refugee_employment()
         jobs = self._grow_jobs()
         commuting, commuting_region = self.travel.step(
@@ -332,9 +349,9 @@ class RegionModel(mesa.Model):
                 "births": flows.births,
                 "deaths": flows.deaths,
                 "households_dissolved": flows.households_dissolved,
-                "households_formed": formation.households_formed,
-                "leavers_without_dwelling": formation.leavers_without_dwelling,
-                "couples_formed": formation.couples_formed,
+                "households_formed": market.households_formed,
+                "leavers_without_dwelling": market.leavers_without_dwelling,
+                "couples_formed": couples,
                 "out_migrants": migration.out_migrants,
                 "out_migrant_households": migration.out_households,
                 "in_migrants": market.in_migrants,
@@ -343,6 +360,7 @@ class RegionModel(mesa.Model):
                 "moved_out": market.moved_out,
                 "households_moved": market.movers,
                 "refugee_households_settled": market.refugee_households_settled,
+                "refugees_settled": market.refugees_settled,
                 "price_change": market.price_change,
                 "dwellings_built": built.dwellings_built,
                 "cells_newly_built_up": built.cells_newly_built_up,
@@ -393,6 +411,12 @@ class RegionModel(mesa.Model):
             self.travel.job_access_ratio_per_cell(self._jobs_base_per_cell),
             self.housing_access_elasticity,
         )
+
+    def _vacancy_ratio(self) -> np.ndarray:
+        """Each municipality's vacancy over its base-year vacancy (1 where that was 0)."""
+        base = self.housing_market.base_vacancy
+        now = vacancy_rate(self.dwellings, len(self.municipalities))
+        return np.divide(now, base, out=np.ones_like(base), where=base > 0)
 
     def _municipal_figure(self, name: str) -> np.ndarray:
         """A stock of 1 January this year per municipality (population, jobs, ...)."""
@@ -474,16 +498,20 @@ class RegionModel(mesa.Model):
         }
 
     def _update_refugee_employment(self) -> None:
-        """Refugees' employment follows the ramp by years since arrival, not the churn."""
+        """Refugees' employment follows the ramp by years since arrival, their incomes with it."""
         persons, households = self.persons, self.households
         refugee = households.origin[persons.household] == REFUGEE
         years = self.year - households.arrival_year[persons.household[refugee]]
+        was_employed = persons.employed.copy()
         persons.employed[refugee] = refugee_employment(
             persons.age_years[refugee],
             persons.sex[refugee],
             years,
             self.migration.params,
             self.refugee_stream,
+        )
+        income_follows_employment(
+            persons, households, was_employed, self.demography.income.log_income_per_employed
         )
 
     def indicator_table(self) -> pd.DataFrame:

@@ -277,7 +277,9 @@ class Travel:
         jobs = np.bincount(firms.municipality, firms.jobs, n).astype(float)
         destinations = jobs * self.job_inside_share
         destinations *= origins.sum() / destinations.sum()
-        return gravity(origins, destinations, self.commuting_cost_min, self.commuting_params)
+        return gravity(
+            origins, destinations, self.commuting_cost_min, self.commuting_params, self.world.codes
+        )
 
     def _mode_indicators(
         self,

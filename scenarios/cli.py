@@ -6,6 +6,7 @@
     osloregion report <run id>      # report.html: population map and time series
     osloregion compare baseline ringeriksbanen --seeds 5 --scale 0.05
     osloregion dashboard            # the planners' dashboard on http://127.0.0.1:8765
+    osloregion calibrate            # fit the baseline; calibrated.toml and a report
 
 Bad input (a missing data file, an unknown region or scenario, impossible years) ends with a
 one-line error that names the file and field, exit status 2, and nothing written.
@@ -91,6 +92,50 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(compare)
     compare.set_defaults(handler=_compare)
 
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="fit the baseline to the region's history; write data/parameters/calibrated.toml "
+        "and a calibration report",
+    )
+    calibrate.add_argument(
+        "--seeds", type=int, nargs="+", default=[1, 2], help="seeds of the fit (default 1 2)"
+    )
+    calibrate.add_argument("--scale", type=_scale, default=0.05, help="scale of the fit")
+    calibrate.add_argument("--passes", type=int, default=2, help="constants/optimiser passes")
+    calibrate.add_argument(
+        "--rounds", type=int, default=6, help="rounds of the location constants per pass"
+    )
+    calibrate.add_argument(
+        "--generations", type=int, default=3, help="differential evolution generations"
+    )
+    calibrate.add_argument(
+        "--population", type=int, default=2, help="differential evolution popsize multiplier"
+    )
+    calibrate.add_argument(
+        "--report-seeds",
+        type=int,
+        nargs="+",
+        default=[11, 12, 13, 14],
+        help="seeds of the before/after assessment (not those of the fit)",
+    )
+    calibrate.add_argument(
+        "--report-scales", type=_scale, nargs="+", default=[0.01, 0.05], help="assessed scales"
+    )
+    calibrate.add_argument("--workers", type=int, default=None, help="processes (default: CPUs)")
+    calibrate.add_argument(
+        "--out-dir", type=Path, default=Path("runs") / "calibration", help="report folder"
+    )
+    calibrate.add_argument(
+        "--dry-run", action="store_true", help="write the report only, not calibrated.toml"
+    )
+    calibrate.add_argument(
+        "--from-scratch",
+        action="store_true",
+        help="start from the parameter files, not from the shipped calibration",
+    )
+    calibrate.add_argument("--quiet", action="store_true", help="no progress output")
+    calibrate.set_defaults(handler=_calibrate)
+
     dashboard = commands.add_parser(
         "dashboard", help="start the planners' dashboard (Solara, offline) in a browser"
     )
@@ -157,6 +202,38 @@ def _compare(args: argparse.Namespace) -> int:
     log = None if args.quiet else stderr_line
     comparison = compare_scenarios(request, args.runs_dir, progress, log)
     print(comparison_text(comparison))
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    """Fit the baseline; write the calibrated file and the report."""
+    # calibration/ builds on scenarios/, not the reverse
+    from calibration.command import CalibrationRequest, run_calibration
+    from calibration.fit import FitSettings
+
+    request = CalibrationRequest(
+        settings=FitSettings(
+            seeds=tuple(args.seeds),
+            scale=args.scale,
+            constant_rounds=args.rounds,
+            passes=args.passes,
+            population_per_parameter=args.population,
+            generations=args.generations,
+        ),
+        report_seeds=tuple(args.report_seeds),
+        report_scales=tuple(args.report_scales),
+        workers=args.workers,
+        out_dir=args.out_dir,
+        write=not args.dry_run,
+        from_scratch=args.from_scratch,
+    )
+    progress = (lambda message, done, total: None) if args.quiet else ProgressPrinter()
+    report = run_calibration(request, progress)
+    if not args.quiet:
+        progress.finish()
+    print(f"calibration report: {report}")
+    if request.write:
+        print("wrote data/parameters/calibrated.toml (every run reads it)")
     return 0
 
 

@@ -24,6 +24,7 @@ import pandas as pd
 
 from model.bundle import BUNDLE_SCHEMA, DEFAULT_BUNDLE_DIR
 from model.emissions.system import ClimateReference
+from model.parameters import calibration_metadata
 from model.region_model import RegionModel
 from scenarios.scenario import (
     BASELINE,
@@ -89,19 +90,7 @@ def run_scenario(
     scenario = load_scenario(request.scenario)
     code = code_version()  # the code as the run starts, not as it ends
     started = time.perf_counter()
-    model = RegionModel(
-        seed=request.seed,
-        scale=request.scale,
-        region=request.region,
-        data_dir=request.data_dir,
-        progress=lambda message: report(message, 0, 0),
-        settlement=settlement_policy(scenario),
-        construction_levers=construction_levers(scenario),
-        rail_projects=rail_projects(scenario),
-        transport_levers=transport_levers(scenario),
-        energy_levers=energy_levers(scenario),
-        population_growth_factor=population_growth_factor(scenario),
-    )
+    model = build_model(scenario, request, progress=lambda message: report(message, 0, 0))
     base_year = model.year
     if not base_year <= request.start <= request.end:
         raise ValueError(
@@ -173,6 +162,41 @@ def run_scenario(
         tables[name] = tables[name].reset_index(drop=True)
         manifest["tables"][name] = len(tables[name])
     return write_run(runs_dir, run_id, manifest, tables)
+
+
+def build_model(
+    scenario: dict[str, Any],
+    request: RunRequest,
+    parameters_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RegionModel:
+    """The base-year model of a resolved ``scenario`` for the seed, scale and region asked.
+
+    ``parameters_dir`` replaces ``data/parameters`` (the calibration runs candidates from a
+    folder of its own).
+    """
+    return RegionModel(
+        seed=request.seed,
+        scale=request.scale,
+        region=request.region,
+        data_dir=request.data_dir,
+        parameters_dir=parameters_dir,
+        progress=progress,
+        settlement=settlement_policy(scenario),
+        construction_levers=construction_levers(scenario),
+        rail_projects=rail_projects(scenario),
+        transport_levers=transport_levers(scenario),
+        energy_levers=energy_levers(scenario),
+        population_growth_factor=population_growth_factor(scenario),
+    )
+
+
+def calibration_fit() -> dict[str, Any]:
+    """How the calibration every run reads was fitted (the ``fit`` table of calibrated.toml).
+
+    Empty when the model runs uncalibrated (no ``data/parameters/calibrated.toml``).
+    """
+    return calibration_metadata()
 
 
 def find_run(request: RunRequest, runs_dir: Path) -> StoredRun | None:
@@ -285,18 +309,21 @@ def bundle_hash(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def code_version() -> dict[str, Any]:
+def code_version(excluded: tuple[str, ...] = ()) -> dict[str, Any]:
     """The project version, the git commit if there is one, and a hash of the code itself.
 
     The hash covers what a run computes with: the model, agents, scenario loading and
-    running, and the parameter files; not the result readers (``RESULT_READERS``) and not
-    the scenario library, whose files a run's scenario hash covers.
+    running, and the parameter files; not the result readers (``RESULT_READERS``), not
+    the scenario library, whose files a run's scenario hash covers, and not the files of
+    ``excluded`` (paths from the project root: the calibration leaves out the calibrated
+    file it is about to replace).
     """
     digest = hashlib.sha256()
     for folder in (*CODE_FOLDERS, "data/parameters"):
         for path in sorted((PROJECT_ROOT / folder).rglob("*")):
             relative = path.relative_to(PROJECT_ROOT).as_posix()
-            if relative in RESULT_READERS or relative.startswith(SCENARIO_FILES):
+            skipped = relative in RESULT_READERS or relative in excluded
+            if skipped or relative.startswith(SCENARIO_FILES):
                 continue
             if path.is_file() and path.suffix in (".py", ".toml", ".csv"):
                 digest.update(str(path.relative_to(PROJECT_ROOT)).encode())

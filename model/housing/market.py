@@ -4,7 +4,10 @@ Each year:
 
 1. **Movers.** A household moves with the probability of its tenure and the age band of its
    oldest member (``housing_market.toml [moving]``).
-2. **Arrivals.** Households from migration join the market without a dwelling. Refugee
+2. **Arrivals and leavers.** Households from migration join the market without a
+   dwelling, and so do young adults who leave home this year (``household_formation``),
+   who look in their home municipality and across the region like movers and stay at
+   home if they find nothing. Refugee
    households are settled first by the scenario's settlement rule: ``dispersed`` and
    ``quotas`` into a random vacant dwelling of their settlement municipality, avoiding cells
    where immigrants exceed the allowed share; ``concentrated`` into the cheapest vacant
@@ -12,7 +15,9 @@ Each year:
 3. **Choice.** Every other seeker draws candidate vacant dwellings (some in its own
    municipality, some anywhere) and picks by a multinomial logit (Gumbel-max) on price
    relative to income, accessibility, space for its size, a house for families with
-   children, staying in its municipality and the incomes of the cell's households. Movers
+   children, staying in its municipality, the incomes of the cell's households and the
+   municipality's constant (its attraction beyond those terms, solved by the calibration
+   so that the first years follow each municipality's 2019-2024 growth). Movers
    may also stay. What a household can afford
    depends on its tenure (owners borrow against income, renters pay a rent); municipal
    dwellings go only to households the municipality allocates them to (low income,
@@ -50,9 +55,10 @@ from agents.population import (
     random_vacancies,
     remove_households,
 )
+from model.household_formation import LeaverFlows, Leavers, return_home
 from model.housing.indicators import M2_PER_ROOM, low_income, vacancy_rate
 from model.migration import Arrivals, SettlementPolicy
-from model.parameters import HousingMarketParameters, MigrationParameters
+from model.parameters import HousingMarketParameters, MigrationParameters, municipal_values
 from model.synthesis.placement import station_access
 from model.world import World
 
@@ -71,6 +77,9 @@ class MarketFlows:
     in_migrants: np.ndarray  # arriving persons housed, by municipality
     in_migrant_households: np.ndarray
     refugee_households_settled: np.ndarray
+    refugees_settled: np.ndarray  # persons of the refugee households settled
+    households_formed: np.ndarray  # leavers housed, by the municipality of their dwelling
+    leavers_without_dwelling: np.ndarray  # leavers who stayed home, by home municipality
     in_migrants_without_dwelling: float  # arriving persons who found no dwelling (region)
     price_change: np.ndarray  # mean relative price change of the municipality's dwellings
     region_price_change: float
@@ -101,6 +110,7 @@ class HousingMarket:
         self.access = access_per_cell
         self.base_vacancy = base_vacancy
         self.rng = rng
+        self.location_constant = municipal_values(params.choice.municipality_constant, world.codes)
 
     def step(
         self,
@@ -109,11 +119,19 @@ class HousingMarket:
         households: Households,
         dwellings: Dwellings,
         arrivals: Arrivals,
+        leavers: Leavers | None = None,
     ) -> MarketFlows:
-        """Run the year's market on the tables, in place."""
+        """Run the year's market on the tables, in place.
+
+        ``leavers`` are this year's young adults leaving home (``household_formation``):
+        households without a dwelling that look for one like movers; those who find none go
+        back to their parents.
+        """
         self.year = year
         n_municipalities = self.world.n_municipalities
-        movers = np.flatnonzero(self._moving(persons, households, dwellings))
+        housed_now = households.dwelling != NO_ROW
+        movers = np.flatnonzero(self._moving(persons, households, dwellings) & housed_now)
+        leaving = leavers.households if leavers is not None else np.zeros(0, dtype=np.int64)
         first_arrival = len(households)
         municipality_before = households.municipality.copy()
         _append_arrivals(persons, households, arrivals)
@@ -130,7 +148,14 @@ class HousingMarket:
         ).astype(float)
         dwelling_before = households.dwelling[movers].copy()
         self._settle_refugees(persons, households, dwellings, refugees)
-        demand = self._choose(persons, households, dwellings, np.concatenate([movers, others]))
+        demand = self._choose(
+            persons, households, dwellings, np.concatenate([movers, leaving, others])
+        )
+        leaver_flows = (
+            return_home(persons, households, leavers, n_municipalities)
+            if leavers is not None
+            else LeaverFlows(np.zeros(n_municipalities), np.zeros(n_municipalities))
+        )
         size = household_sizes(persons, len(households))
         relocated = households.dwelling[movers] != dwelling_before
         moved = np.bincount(
@@ -157,10 +182,15 @@ class HousingMarket:
             n_municipalities,
         )
         settled = housed_arrivals & (households.origin == REFUGEE)
-        refugees_settled = np.bincount(
+        refugee_households_settled = np.bincount(
             households.municipality[settled], households.weight[settled], n_municipalities
         )
-        without = float((households.weight * size)[unhoused].sum())
+        refugees_settled = np.bincount(
+            households.municipality[settled],
+            (households.weight * size)[settled],
+            n_municipalities,
+        )
+        without = float((households.weight * size)[arriving[unhoused[arriving]]].sum())
         remove_households(persons, households, dwellings, unhoused)
         value_before = float((dwellings.weight * dwellings.price_nok_per_m2).sum())
         price_change = self._adjust_prices(dwellings, demand, vacant_before)
@@ -171,7 +201,10 @@ class HousingMarket:
             moved_out,
             in_migrants,
             in_households,
+            refugee_households_settled,
             refugees_settled,
+            leaver_flows.households_formed,
+            leaver_flows.leavers_without_dwelling,
             without,
             price_change,
             value_after / value_before - 1.0,
@@ -358,6 +391,7 @@ class HousingMarket:
             + choice.beta_family_house
             * self._has_children[seekers, None]
             * np.isin(dwellings.dwelling_type[candidates], HOUSE_TYPES)
+            + self.location_constant[dwellings.municipality[candidates]]
         )
         tenure = households.tenure[seekers, None]
         owner = (tenure == OWNER) | (tenure == COOP_OWNER)

@@ -103,3 +103,24 @@ def test_a_chart_sends_the_figure_as_json_with_its_traces():
     np.testing.assert_array_equal(values, [1.0, np.nan, 3.0])
     assert widget.figure["layout"]["title"]["text"] == "t"
     assert widget.plotly_url == chart.PLOTLY_JS_URL
+
+
+def test_the_model_page_shows_the_calibration_headline_in_norwegian():
+    from solara.components.datatable import DataTableWidget
+
+    from dashboard.i18n import format_number
+
+    fit = backend.calibration_fit()
+    assert fit, "the shipped calibration is read through scenarios/"
+    app.language.set("nb")
+    _, rc = solara.render(app.CalibrationSummary(), handle_error=False)
+    markdown = " ".join(w.template for w in rc.find(v.VuetifyTemplate).widgets)
+    assert "Nullalternativet er tilpasset" in markdown and fit["date"] in markdown
+    table = rc.find(DataTableWidget).widget
+    titles = [row["Mål"] for row in table.items]
+    assert any(title.startswith("Befolkningsvekst per kommune") for title in titles)
+    assert any("kontroll" in title for title in titles), "validation targets are marked"
+    assert all(row["Avvik etter"].endswith(("✓", "✗")) for row in table.items)
+    assert (
+        format_number(1234.5, "nb", 1) == "1\u00a0234,5" and format_number(-0.5, "en", 1) == "-0.5"
+    )

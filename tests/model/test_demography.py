@@ -7,6 +7,9 @@ import dataclasses
 import numpy as np
 import pytest
 
+from agents.population import Households, Persons
+from model.demography import income_follows_employment
+from model.migration import Arrivals
 from model.region_model import RegionModel
 from model.streams import random_stream
 
@@ -108,24 +111,72 @@ def test_households_grow_about_one_percent_a_year(stepped):
     assert ((growth > 0.004) & (growth < 0.02)).all(), growth
 
 
-def test_leavers_form_one_person_renter_households_in_their_municipality():
+def no_arrivals() -> Arrivals:
+    """An empty year of migration, so the market sees movers and leavers only."""
+    persons = Persons(
+        age_years=np.zeros(0, dtype=np.int16),
+        sex=np.zeros(0, dtype=np.int8),
+        household=np.zeros(0, dtype=np.int32),
+        employed=np.zeros(0, dtype=bool),
+    )
+    households = Households(
+        municipality=np.zeros(0, dtype=np.int16),
+        dwelling=np.zeros(0, dtype=np.int32),
+        income_nok=np.zeros(0),
+        tenure=np.zeros(0, dtype=np.int8),
+        weight=np.zeros(0),
+        origin=np.zeros(0, dtype=np.int8),
+        arrival_year=np.zeros(0, dtype=np.int16),
+    )
+    return Arrivals(persons, households)
+
+
+def test_leavers_look_for_a_dwelling_on_the_market_or_stay_home():
     model = RegionModel(seed=5, scale=0.02)
     persons, households, dwellings = model.persons, model.households, model.dwellings
-    before = len(households)
+    n_persons, income_before = len(persons), households.income_nok.sum()
     vacant_before = np.flatnonzero(dwellings.household == -1)
     formation = model.household_formation
-    formation.rates = dataclasses.replace(formation.rates, couple_probability=0.0)
-    flows = formation.step(persons, households, dwellings)
-    model.check_invariants()
-    new = np.arange(before, len(households))
-    assert len(new) > 0
-    assert flows.households_formed.sum() == pytest.approx(households.weight[new].sum())
-    sizes = np.bincount(persons.household, minlength=len(households))
-    assert (sizes[new] == 1).all()
-    ages = persons.age_years[np.isin(persons.household, new)]
+    formation.rates = dataclasses.replace(formation.rates, separation_probability=0.0)
+    leavers = formation.leave_home(persons, households)
+    assert len(leavers.households) > 0
+    assert (households.dwelling[leavers.households] == -1).all()
+    ages = persons.age_years[leavers.persons]
     assert ((ages >= 18) & (ages <= 34)).all()
-    assert (households.tenure[new] == 2).all()
-    assert np.isin(households.dwelling[new], vacant_before).all()
+    parents_before = leavers.parents.copy()
+    flows = model.housing_market.step(
+        model.year, persons, households, dwellings, no_arrivals(), leavers
+    )
+    model.check_invariants()
+    assert len(persons) == n_persons, "nobody lost: a leaver without a dwelling stays home"
+    housed = flows.households_formed.sum() / households.weight[0]
+    stayed = flows.leavers_without_dwelling.sum() / households.weight[0]
+    assert round(housed) + round(stayed) == len(leavers.households)
+    assert housed > 0
+    sizes = np.bincount(persons.household, minlength=len(households))
+    assert sizes.min() >= 1
+    # the leavers that moved out got a dwelling that stood vacant (or one vacated this year)
+    moved_out = persons.household[leavers.persons] != parents_before
+    assert np.isin(households.tenure[persons.household[leavers.persons[moved_out]]], (2, 3)).all()
+    assert len(np.intersect1d(households.dwelling, vacant_before)) > 0
+    # incomes: what parents gave up went with the housed leavers, or came back
+    assert households.income_nok.sum() > 0.8 * income_before
+
+
+def test_couples_part_into_two_households():
+    model = RegionModel(seed=5, scale=0.02)
+    persons, households = model.persons, model.households
+    formation = model.household_formation
+    formation.rates = dataclasses.replace(
+        formation.rates, leave_probability=(0.0, 0.0, 0.0, 0.0), separation_probability=1.0
+    )
+    households_before = len(households)
+    leavers = formation.leave_home(persons, households)
+    assert len(leavers.households) > 0.2 * households_before
+    partner_age = persons.age_years[leavers.persons]
+    assert (partner_age >= formation.rates.couple_min_age_years).all()
+    remaining = np.bincount(persons.household, minlength=len(households))
+    assert (remaining[leavers.parents] >= 1).all(), "the older partner and the children stay"
 
 
 def test_same_seed_same_path_different_seed_different_path():
@@ -154,11 +205,32 @@ def test_single_adults_pair_up_into_one_household():
     households_before = len(households)
     income_before = households.income_nok.sum()
     formation = model.household_formation
-    formation.rates = dataclasses.replace(formation.rates, leave_probability=(0.0, 0.0, 0.0, 0.0))
-    flows = formation.step(persons, households, dwellings)
+    couples = formation.form_couples(persons, households, dwellings)
     model.check_invariants()
-    merged = int(round(flows.couples_formed.sum() / households.weight[0]))
+    merged = int(round(couples.sum() / households.weight[0]))
     assert merged > 0
     assert len(households) == households_before - merged
     assert len(persons) == population_before
     assert households.income_nok.sum() == pytest.approx(income_before)
+
+
+def test_household_income_follows_its_members_work():
+    persons = Persons(
+        age_years=np.array([40, 38, 10, 30], dtype=np.int16),
+        sex=np.array([0, 1, 0, 1], dtype=np.int8),
+        household=np.array([0, 0, 0, 1], dtype=np.int32),
+        employed=np.array([True, False, False, True]),
+    )
+    households = Households(
+        municipality=np.zeros(2, dtype=np.int16),
+        dwelling=np.arange(2, dtype=np.int32),
+        income_nok=np.array([500_000.0, 400_000.0]),
+        tenure=np.zeros(2, dtype=np.int8),
+        weight=np.ones(2),
+        origin=np.zeros(2, dtype=np.int8),
+        arrival_year=np.zeros(2, dtype=np.int16),
+    )
+    was = persons.employed.copy()
+    persons.employed[:] = [True, True, False, False]  # one finds work, one retires
+    income_follows_employment(persons, households, was, 0.35)
+    assert households.income_nok == pytest.approx([500_000 * np.exp(0.35), 400_000 / np.exp(0.35)])

@@ -95,7 +95,8 @@ def test_step_meets_every_sector_target_exactly_and_keeps_firms_valid():
     before = jobs.jobs_by_sector(firms, 4)
     targets = before + np.array([900, -700, 0, 5])
     allowed = world.cell_x < 9
-    flows = run_step(firms, targets, world, np.ones(len(world.cell_x)), allowed)
+    no_turnover = replace(PARAMS, turnover_per_year=0.0)
+    flows = run_step(firms, targets, world, np.ones(len(world.cell_x)), allowed, params=no_turnover)
     assert np.array_equal(jobs.jobs_by_sector(firms, 4), targets)
     assert (firms.jobs >= 1).all()
     assert np.array_equal(firms.municipality, world.cell_municipality[firms.cell])
@@ -134,13 +135,32 @@ def test_step_is_deterministic_for_a_seed_and_varies_with_it():
     )
 
 
+def test_turnover_destroys_and_recreates_jobs_beyond_the_net_change():
+    world = grid_world()
+    firms = random_firms(world, 2, 400)
+    before = jobs.jobs_by_sector(firms, 2)
+    targets = before + np.array([0, 50])
+    params = replace(PARAMS, turnover_per_year=0.1)
+    flows = run_step(
+        firms, targets, world, np.ones(len(world.cell_x)), np.ones(144, bool), params=params
+    )
+    assert np.array_equal(jobs.jobs_by_sector(firms, 2), targets)
+    turnover = np.round(0.1 * before).sum()
+    assert flows.jobs_lost.sum() == turnover
+    assert flows.jobs_created.sum() == turnover + 50
+    assert flows.firms_opened.sum() > 0 and (firms.jobs >= 1).all()
+
+
 def test_declining_sector_loses_jobs_and_closes_small_firms():
     world = grid_world()
     firms = random_firms(world, 2, 400)
     firms.jobs[firms.sector == 0] = 1  # 200 one-job establishments
     before = jobs.jobs_by_sector(firms, 2)
     targets = before - np.array([80, 0])
-    flows = run_step(firms, targets, world, np.ones(len(world.cell_x)), np.ones(144, bool))
+    no_turnover = replace(PARAMS, turnover_per_year=0.0)
+    flows = run_step(
+        firms, targets, world, np.ones(len(world.cell_x)), np.ones(144, bool), params=no_turnover
+    )
     assert jobs.jobs_by_sector(firms, 2)[0] == 120
     assert (firms.sector == 0).sum() == 120  # every lost job closed a one-job firm
     assert flows.firms_closed.sum() == 80 and flows.jobs_lost.sum() == 80
