@@ -114,11 +114,13 @@ def initial_zoning(
     dwellings_per_cell: np.ndarray,
     params: ZoningParameters,
     levers: ZoningLevers,
+    built_up: np.ndarray | None = None,
 ) -> Zoning:
     """The base-year zoning of every land cell under the default rule and the levers.
 
     ``dwellings_per_cell`` is the dwelling stock of every land cell in full-population units
-    (``RegionModel.cell_counts()["dwellings"]``).
+    (the model passes the expected stock, the same at every scale); ``built_up`` marks the
+    cells that hold a dwelling (default: those with a stock above 0).
     """
     dwellings_per_cell = np.asarray(dwellings_per_cell, dtype=float)
     settled = neighbourhood_mean(world, dwellings_per_cell) >= params.settled_min_dwellings
@@ -141,7 +143,7 @@ def initial_zoning(
         capacity = _steer_to_towns(capacity, centre, greenfield_capacity, levers.multi_core_share)
     return Zoning(
         capacity_dwellings=capacity,
-        built_up=dwellings_per_cell > 0,
+        built_up=dwellings_per_cell > 0 if built_up is None else np.asarray(built_up, bool),
         planned_dwellings=capacity.copy(),
     )
 

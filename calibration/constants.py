@@ -129,9 +129,9 @@ def construction_margin_shift(
                 construction.params.developers, margin_shift=dict(zip(codes, middle, strict=True))
             ),
         )
-        planned, _, _ = Construction(shifted, construction.levers, construction.rng).planned(
-            model.world, model.dwellings, model.zoning, model.dwellings.price_nok_per_m2
-        )
+        planned, _, _ = Construction(
+            shifted, construction.levers, construction.rng, construction.density
+        ).planned(model.world, model.dwellings, model.zoning, model.dwellings.price_nok_per_m2)
         built = np.bincount(cell_municipality, planned, len(codes))
         too_much = built > target
         high = np.where(too_much, middle, high)

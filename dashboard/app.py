@@ -683,6 +683,13 @@ def ModelPage():
     solara.Markdown(data_readme.read_text(encoding="utf-8"))
 
 
+def _iso_date(stamp: str) -> str:
+    """20261203 as 2026-12-03 (other text as it is)."""
+    return (
+        f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}" if len(stamp) == 8 and stamp.isdigit() else stamp
+    )
+
+
 @solara.component
 def CalibrationSummary():
     """The calibration report's headline: targets met before and after, target by target."""
@@ -697,7 +704,7 @@ def CalibrationSummary():
     solara.Markdown(
         t(
             "model.calibration_text",
-            date=fit.get("date", "?"),
+            date=_iso_date(str(fit.get("date", "?"))),
             scale=format_number(scale, language.value, 2),
             fitted_after=after.get("fitted_met", 0),
             fitted_before=before.get("fitted_met", 0),

@@ -184,12 +184,24 @@ class Construction:
         params: ConstructionParameters,
         levers: ConstructionLevers,
         rng: np.random.Generator,
+        expected_dwellings_per_cell: np.ndarray | None = None,
     ) -> None:
-        """Set up with the parameters, the scenario's levers and the sub-model's stream."""
+        """Set up with the parameters, the scenario's levers and the sub-model's stream.
+
+        ``expected_dwellings_per_cell`` (full-population units, the synthesis's expected
+        base-year stock) sets the density that decides the type of new dwellings, plus what
+        is built later; without it the sampled stock of the cell does, which at small
+        scales makes a cell with one row look dense.
+        """
         self.params = params
         self.levers = levers
         self.rng = rng
         self._cost_by_type = params.cost_nok_per_m2.by_type()
+        self.density = (
+            None
+            if expected_dwellings_per_cell is None
+            else np.asarray(expected_dwellings_per_cell, dtype=float).copy()
+        )
 
     def new_dwelling_type(self, dwellings_per_cell: np.ndarray) -> np.ndarray:
         """The type (int8) of dwellings built in each cell, from its density today."""
@@ -225,8 +237,19 @@ class Construction:
             np.bincount(dwellings.municipality, weighted_price, n_municipalities),
             np.bincount(dwellings.municipality, dwellings.weight, n_municipalities),
         )
-        cell_price = np.where(stock > 0, cell_price, municipality_price[world.cell_municipality])
-        dwelling_type = self.new_dwelling_type(stock)
+        # A cell without a dwelling row takes the price of its 3 x 3 neighbourhood in the same
+        # municipality (at small scales many settled cells hold no row), else its
+        # municipality's.
+        value_nearby = _neighbourhood_sum(
+            world, np.bincount(dwellings.cell, weighted_price, n_cells)
+        )
+        stock_nearby = _neighbourhood_sum(world, stock)
+        nearby_price = _ratio(value_nearby, stock_nearby)
+        fallback = np.where(
+            stock_nearby > 0, nearby_price, municipality_price[world.cell_municipality]
+        )
+        cell_price = np.where(stock > 0, cell_price, fallback)
+        dwelling_type = self.new_dwelling_type(stock if self.density is None else self.density)
         expected_price = developers.new_build_price_factor * cell_price
         margin = expected_price / self._cost_by_type[dwelling_type] - 1.0
         margin += municipal_values(developers.margin_shift, world.codes)[world.cell_municipality]
@@ -294,6 +317,8 @@ class Construction:
             )
         )
         zoning.capacity_dwellings = np.maximum(zoning.capacity_dwellings - built, 0.0)
+        if self.density is not None:
+            self.density += built
         zoning.built_up = zoning.built_up | (rows > 0)
         return ConstructionFlows(
             dwellings_built=np.bincount(world.cell_municipality, built, n_municipalities),
@@ -360,6 +385,21 @@ def _mean_by_municipality_and_type(
     overall = _ratio(type_total.sum(keepdims=True), type_weight.sum(keepdims=True))
     by_type = np.where(type_weight > 0, _ratio(type_total, type_weight), overall)
     return np.where(weight > 0, _ratio(total, weight), by_type[None, :])
+
+
+def _neighbourhood_sum(world: World, values: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` over each cell's 3 x 3 window, counting cells of its municipality only."""
+    shape = (world.width + 2, world.height + 2)
+    grid = np.zeros(shape)
+    owner = np.full(shape, -1, dtype=np.int64)
+    grid[world.cell_x + 1, world.cell_y + 1] = values
+    owner[world.cell_x + 1, world.cell_y + 1] = world.cell_municipality
+    total = np.zeros(len(values))
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            x, y = world.cell_x + 1 + dx, world.cell_y + 1 + dy
+            total += np.where(owner[x, y] == world.cell_municipality, grid[x, y], 0.0)
+    return total
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

@@ -252,12 +252,16 @@ class RegionModel(mesa.Model):
         self.construction_levers = construction_levers or ConstructionLevers()
         self.zoning: Zoning = initial_zoning(
             self.world,
-            self.cell_counts()["dwellings"],
+            self.population.expected_dwellings_per_cell,
             construction_params.zoning,
             self.construction_levers,
+            built_up=self.cell_counts()["dwellings"] > 0,
         )
         self.construction = Construction(
-            construction_params, self.construction_levers, self.stream("construction")
+            construction_params,
+            self.construction_levers,
+            self.stream("construction"),
+            self.population.expected_dwellings_per_cell,
         )
         self._dwelling_row_weight = weight_by_municipality(self.dwellings, len(self.municipalities))
         self.zoning_renewal_share = construction_params.zoning.renewal_share_per_year

@@ -55,6 +55,11 @@ class Population:
     targets: pd.DataFrame  # one row per municipality: the statistics used
     income_level_log_nok: np.ndarray  # per municipality, see household_income_nok
     household_size_fit: dict[str, float] = field(default_factory=dict)
+    # Dwellings each land cell holds in expectation (full-population units): the
+    # municipality's stock spread by the placement weights. The sampled stock of a cell is
+    # this plus sampling noise that grows as the scale falls; zoning and the type of new
+    # dwellings read this, so that they are the same at every scale.
+    expected_dwellings_per_cell: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def synthesize(
@@ -105,12 +110,13 @@ def synthesize(
     )
     household_weight = weight[household_municipality]
     population = targets["population"].to_numpy(float)
+    cell_weights = dwelling_cell_weights(world, population, params.placement)
     dwellings, household_dwelling = build_dwellings(
         world,
         household_municipality,
         size,
         household_weight,
-        dwelling_cell_weights(world, population, params.placement),
+        cell_weights,
         targets[[f"dw_{name}_pct" for name in DWELLING_TYPE_NAMES]].to_numpy(float),
         params.dwellings,
         stream("synthesis.dwellings"),
@@ -153,7 +159,22 @@ def synthesize(
         job_sectors.share,
         stream("synthesis.firms"),
     )
-    return Population(persons, households, dwellings, firms, targets, income_level, size_fit)
+    # households / (1 - vacancy): the stock the rows stand for, before rounding to rows
+    stock = np.bincount(household_municipality, household_weight, world.n_municipalities) / (
+        1.0 - params.dwellings.vacancy_rate
+    )
+    expected = expected_per_cell(world, stock, cell_weights)
+    return Population(
+        persons, households, dwellings, firms, targets, income_level, size_fit, expected
+    )
+
+
+def expected_per_cell(world: World, per_municipality: np.ndarray, cell_weights: np.ndarray):
+    """Each municipality's total spread over its land cells in proportion to ``cell_weights``."""
+    m = world.cell_municipality
+    weight_sum = np.bincount(m, cell_weights, world.n_municipalities)
+    share = np.divide(cell_weights, weight_sum[m], out=np.zeros(len(m)), where=weight_sum[m] > 0)
+    return per_municipality[m] * share
 
 
 def age_sex_counts(bundle: Bundle, codes: list[str]) -> np.ndarray:

@@ -45,9 +45,9 @@ def test_growth_target_is_computed_from_the_population_csv(history_copy: Path):
     expected = (oslo[2024] / oslo[2019]) ** 0.2 - 1
     assert Statistics(history_copy).growth(2019, 2024)["0301"] == pytest.approx(expected)
 
-    table.loc[(table["kommunenummer"] == "0301") & (table["year"] == 2019), "population_jan1"] *= (
-        0.9
-    )
+    oslo_2019 = (table["kommunenummer"] == "0301") & (table["year"] == 2019)
+    table["population_jan1"] = table["population_jan1"].astype(float)
+    table.loc[oslo_2019, "population_jan1"] *= 0.9
     table.to_csv(path, index=False)
     changed = Statistics(history_copy).growth(2019, 2024)["0301"]
     assert changed == pytest.approx((oslo[2024] / (0.9 * oslo[2019])) ** 0.2 - 1)

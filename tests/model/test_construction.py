@@ -18,9 +18,16 @@ from model.construction import (
     weight_by_municipality,
 )
 from model.parameters import PARAMETERS_DIR, ParameterError, load_parameters
+from model.region_model import RegionModel
 from model.streams import random_stream
 
-PARAMS = load_parameters(ConstructionParameters)
+CALIBRATED = load_parameters(ConstructionParameters)
+# The documented rules alone, without the calibration's municipal constants.
+PARAMS = dataclasses.replace(
+    CALIBRATED,
+    zoning=dataclasses.replace(CALIBRATED.zoning, capacity_factor={}),
+    developers=dataclasses.replace(CALIBRATED.developers, margin_shift={}),
+)
 NO_LEVER = ConstructionLevers()
 REGIONAL_TOWNS = ("3301", "3205")  # Drammen, Lillestrøm
 
@@ -79,11 +86,33 @@ def built_per_cell(model, dwellings):
 # --- zoning ----------------------------------------------------------------------------------
 
 
+def test_a_municipal_capacity_factor_scales_only_its_own_cells(small_model):
+    world = small_model.world
+    stock = small_model.population.expected_dwellings_per_cell
+    rule = dataclasses.replace(PARAMS.zoning, capacity_factor={})
+    scaled = dataclasses.replace(PARAMS.zoning, capacity_factor={"3222": 2.5})
+    base = initial_zoning(world, stock, rule, NO_LEVER).capacity_dwellings
+    more = initial_zoning(world, stock, scaled, NO_LEVER).capacity_dwellings
+    own = world.cell_municipality == world.codes.index("3222")
+    assert np.allclose(more[own], 2.5 * base[own]) and base[own].sum() > 0
+    assert np.array_equal(more[~own], base[~own])
+
+
+def test_zoning_and_new_dwelling_types_are_the_same_at_every_scale():
+    """They read the expected stock, not the sampled rows (a row at 1 % is 100 dwellings)."""
+    small, large = RegionModel(seed=4, scale=0.01), RegionModel(seed=4, scale=0.05)
+    a, b = small.zoning.capacity_dwellings, large.zoning.capacity_dwellings
+    assert np.isclose(a, b, rtol=0.01).mean() > 0.99  # a few cells sit at the settled threshold
+    assert a.sum() == pytest.approx(b.sum(), rel=0.005)
+    types = [m.construction.new_dwelling_type(m.construction.density) for m in (small, large)]
+    assert (types[0] == types[1]).mean() > 0.99
+
+
 def test_default_zoning_follows_the_documented_rule(small_model):
     world = small_model.world
     stock = small_model.cell_counts()["dwellings"]
-    zoning = initial_zoning(world, stock, PARAMS.zoning, NO_LEVER)
-    z = PARAMS.zoning
+    z = dataclasses.replace(PARAMS.zoning, capacity_factor={})  # the rule alone
+    zoning = initial_zoning(world, stock, z, NO_LEVER)
     settled = neighbourhood_mean(world, stock) >= z.settled_min_dwellings
     capacity = zoning.capacity_dwellings
     assert len(zoning) == world.n_cells
@@ -188,6 +217,19 @@ def test_construction_happens_only_where_price_exceeds_cost_and_capacity_remains
     # Accounting: flows, appended rows and capacity used agree.
     assert np.isclose(built.sum(), flows.dwellings_built.sum())
     assert np.allclose(before.capacity_dwellings - after.capacity_dwellings, built)
+
+
+def test_a_municipal_margin_shift_lets_it_build_below_the_regional_cost(small_model):
+    cost = PARAMS.cost_nok_per_m2.by_type()
+    factor = PARAMS.developers.new_build_price_factor
+    below = np.full(len(small_model.dwellings), 0.9 * cost.min() / factor)
+    shifted = dataclasses.replace(
+        PARAMS, developers=dataclasses.replace(PARAMS.developers, margin_shift={"3205": 0.5})
+    )
+    _, _, _, (flows,) = run(small_model, prices=below, params=shifted)
+    lillestrom = small_model.world.codes.index("3205")
+    assert flows.dwellings_built[lillestrom] > 0
+    assert flows.dwellings_built.sum() == flows.dwellings_built[lillestrom]
 
 
 def test_nothing_is_built_below_cost_and_everywhere_zoned_above_it(small_model):
