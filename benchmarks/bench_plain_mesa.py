@@ -1,10 +1,12 @@
 """The demography step as columns versus one plain ``mesa.Agent`` per household.
 
 Both versions start from the same synthetic population and apply the same rules (deaths by
-the life table, births by the fertility table, ageing, labour-status churn, dissolving empty
-households). The plain version keeps each household as a Mesa agent holding lists of its
-members' ages, sexes and employment, and steps them with ``agents.shuffle_do("step")``. Both
-are timed side by side in one process, over the same number of years.
+the life table, births by the fertility table, ageing, labour-status churn with the rising
+employment propensities, household incomes following deaths, employment and real growth,
+dissolving empty households). The plain version keeps each household as a Mesa agent
+holding its income and lists of its members' ages, sexes and employment, and steps them with
+``agents.shuffle_do("step")``. Both are timed side by side in one process, over the same
+number of years.
 
     python benchmarks/bench_plain_mesa.py --scales 0.05 0.2 --years 3
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import sys
 import time
@@ -24,6 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from model.demography import ADULT_AGE_YEARS  # noqa: E402
 from model.region_model import RegionModel  # noqa: E402
 from model.synthesis.attributes import employment_propensity  # noqa: E402
 
@@ -31,9 +35,12 @@ from model.synthesis.attributes import employment_propensity  # noqa: E402
 class PlainHousehold(mesa.Agent):
     """A household as one Python object holding its members in lists."""
 
-    def __init__(self, model: PlainModel, municipality: int, ages, sexes, employed) -> None:
+    def __init__(
+        self, model: PlainModel, municipality: int, income_nok: float, ages, sexes, employed
+    ) -> None:
         super().__init__(model)
         self.municipality = municipality
+        self.income_nok = income_nok
         self.ages = list(ages)
         self.sexes = list(sexes)
         self.employed = list(employed)
@@ -43,19 +50,23 @@ class PlainHousehold(mesa.Agent):
         rnd = model.random.random
         ages, sexes, employed = [], [], []
         births = 0
+        log_change = 0.0
         for age, sex, works in zip(self.ages, self.sexes, self.employed, strict=True):
             a = min(age, 100)
             if rnd() < model.death[sex][a]:
+                log_change -= model.log_per_employed * works
+                log_change -= model.log_per_adult * (age >= ADULT_AGE_YEARS)
                 continue
             if sex == 0 and rnd() < model.fertility[a]:
                 births += 1
             age = min(age + 1, 100)
+            worked = works
             if rnd() < model.churn:
-                works = rnd() < min(
-                    1.0, model.propensity[sex][min(age, 100)] * model.factor[self.municipality]
-                )
+                p = model.propensity[sex][age] * model.factor[self.municipality]
+                works = rnd() < min(p * model.trend, max(p, model.propensity_max))
             if age < 15 or age >= 75:
                 works = False
+            log_change += model.log_per_employed * (works - worked)
             ages.append(age)
             sexes.append(sex)
             employed.append(works)
@@ -64,6 +75,7 @@ class PlainHousehold(mesa.Agent):
             sexes.append(1 if rnd() < model.male_share else 0)
             employed.append(False)
         self.ages, self.sexes, self.employed = ages, sexes, employed
+        self.income_nok *= math.exp(log_change) * model.income_growth
         if not ages:
             self.remove()
 
@@ -82,7 +94,16 @@ class PlainModel(mesa.Model):
             for s in (0, 1)
         ]
         self.factor = source.demography.employment_factor.tolist()
-        self.churn = source.demography.params.labour.churn_per_year
+        labour = source.demography.params.labour
+        self.churn = labour.churn_per_year
+        self.propensity_growth = labour.propensity_growth_per_year
+        self.propensity_max = labour.propensity_max
+        self.years = 0
+        self.trend = 1.0
+        income = source.demography.income
+        self.log_per_employed = income.log_income_per_employed
+        self.log_per_adult = income.log_income_per_adult
+        self.income_growth = 1.0 + source.demography.params.income.real_growth_per_year
         self.male_share = source.demography.params.births.male_share
         persons, households = source.persons, source.households
         order = np.argsort(persons.household, kind="stable")
@@ -93,11 +114,16 @@ class PlainModel(mesa.Model):
             persons.employed[order].tolist(),
         )
         municipality = households.municipality.tolist()
+        income = households.income_nok.tolist()
         for h in range(len(households)):
             lo, hi = bounds[h], bounds[h + 1]
-            PlainHousehold(self, municipality[h], age[lo:hi], sex[lo:hi], employed[lo:hi])
+            PlainHousehold(
+                self, municipality[h], income[h], age[lo:hi], sex[lo:hi], employed[lo:hi]
+            )
 
     def step(self) -> None:
+        self.years += 1
+        self.trend = (1.0 + self.propensity_growth) ** self.years
         self.agents.shuffle_do("step")
 
 
