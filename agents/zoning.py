@@ -50,6 +50,8 @@ from typing import Protocol
 
 import numpy as np
 
+from model.world import window_sum
+
 M_PER_KM = 1000.0
 
 
@@ -202,17 +204,7 @@ def town_centre_cells(
 
 def neighbourhood_mean(world: ZoningWorld, values: np.ndarray) -> np.ndarray:
     """Mean of ``values`` over each cell's 3 x 3 window of land cells (itself included)."""
-    total = np.zeros((world.width + 2, world.height + 2))
-    count = np.zeros((world.width + 2, world.height + 2))
-    total[world.cell_x + 1, world.cell_y + 1] = values
-    count[world.cell_x + 1, world.cell_y + 1] = 1.0
-    window_total = np.zeros(len(values))
-    window_count = np.zeros(len(values))
-    for dx in (-1, 0, 1):
-        for dy in (-1, 0, 1):
-            window_total += total[world.cell_x + 1 + dx, world.cell_y + 1 + dy]
-            window_count += count[world.cell_x + 1 + dx, world.cell_y + 1 + dy]
-    return window_total / window_count
+    return window_sum(world, values) / window_sum(world, np.ones(len(values)))
 
 
 def _next_to(world: ZoningWorld, flag: np.ndarray) -> np.ndarray:

@@ -10,12 +10,17 @@ value itself stays in its file; the calibration writes what it finds to
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.parameters import PARAMETERS_DIR, ParameterError, effective_value, read_parameter_file
+from model.parameters import (
+    PARAMETERS_DIR,
+    ParameterError,
+    effective_value,
+    read_parameter_file,
+    read_toml,
+)
 
 CATALOGUE_FILE = Path(__file__).resolve().parents[1] / "data" / "calibration" / "catalogue.toml"
 ROLES = ("fitted", "solved", "assumption")
@@ -53,11 +58,10 @@ def read_catalogue(
     unknown role, a prior that is not ``[low, high]`` with low < high, a file or field that
     no parameter file has, and a fitted parameter whose value lies outside its prior.
     """
-    if not path.is_file():
-        raise CatalogueError(f"{path}: catalogue missing")
+    table = read_toml(path, CatalogueError, "catalogue missing")
     try:
-        entries = tomllib.loads(path.read_text(encoding="utf-8"))["parameter"]
-    except (tomllib.TOMLDecodeError, KeyError) as error:
+        entries = table["parameter"]
+    except KeyError as error:
         raise CatalogueError(
             f"{path}: not a catalogue of [[parameter]] entries ({error})"
         ) from error

@@ -14,7 +14,6 @@ so. Municipalities are those of the run (the model's ``kommunenummer`` column).
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -24,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from model.bundle import DEFAULT_BUNDLE_DIR
+from model.parameters import read_csv, read_toml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 HISTORY_DIR = PROJECT_ROOT / "data" / "history"
@@ -115,12 +115,7 @@ class TargetResult:
 
 def read_targets(path: Path = TARGETS_FILE) -> tuple[Window, list[TargetSpec]]:
     """The window and the targets of ``targets.toml``; every problem names the file and field."""
-    if not path.is_file():
-        raise TargetError(f"{path}: targets file missing")
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise TargetError(f"{path}: not valid TOML ({error})") from error
+    table = read_toml(path, TargetError, "targets file missing")
     try:
         window = Window(**table["window"])
         specs = [TargetSpec(**entry) for entry in table["target"]]
@@ -145,14 +140,9 @@ class Statistics:
         self.bundle_dir = Path(bundle_dir)
 
     def _csv(self, folder: Path, name: str, columns: tuple[str, ...]) -> pd.DataFrame:
-        path = folder / name
-        if not path.is_file():
-            raise TargetError(f"{path}: file missing")
-        table = pd.read_csv(path, dtype={"kommunenummer": str})
-        for column in columns:
-            if column not in table.columns:
-                raise TargetError(f"{path}: column '{column}' missing")
-        return table
+        return read_csv(
+            folder / name, columns, TargetError, "file missing", dtype={"kommunenummer": str}
+        )
 
     @cached_property
     def population(self) -> pd.DataFrame:

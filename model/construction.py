@@ -46,7 +46,7 @@ import numpy as np
 from agents.population import DWELLING_TYPE_NAMES, NO_ROW, Dwellings
 from agents.zoning import Zoning, ZoningParameters
 from model.parameters import ParameterError, municipal_values, parameter_file
-from model.world import World
+from model.world import World, window_sum
 
 APARTMENT_BLOCK = DWELLING_TYPE_NAMES.index("apartment_block")
 ROW_TERRACED = DWELLING_TYPE_NAMES.index("row_terraced")
@@ -240,10 +240,10 @@ class Construction:
         # A cell without a dwelling row takes the price of its 3 x 3 neighbourhood in the same
         # municipality (at small scales many settled cells hold no row), else its
         # municipality's.
-        value_nearby = _neighbourhood_sum(
-            world, np.bincount(dwellings.cell, weighted_price, n_cells)
+        value_nearby = window_sum(
+            world, np.bincount(dwellings.cell, weighted_price, n_cells), within_municipality=True
         )
-        stock_nearby = _neighbourhood_sum(world, stock)
+        stock_nearby = window_sum(world, stock, within_municipality=True)
         nearby_price = _ratio(value_nearby, stock_nearby)
         fallback = np.where(
             stock_nearby > 0, nearby_price, municipality_price[world.cell_municipality]
@@ -385,21 +385,6 @@ def _mean_by_municipality_and_type(
     overall = _ratio(type_total.sum(keepdims=True), type_weight.sum(keepdims=True))
     by_type = np.where(type_weight > 0, _ratio(type_total, type_weight), overall)
     return np.where(weight > 0, _ratio(total, weight), by_type[None, :])
-
-
-def _neighbourhood_sum(world: World, values: np.ndarray) -> np.ndarray:
-    """Sum of ``values`` over each cell's 3 x 3 window, counting cells of its municipality only."""
-    shape = (world.width + 2, world.height + 2)
-    grid = np.zeros(shape)
-    owner = np.full(shape, -1, dtype=np.int64)
-    grid[world.cell_x + 1, world.cell_y + 1] = values
-    owner[world.cell_x + 1, world.cell_y + 1] = world.cell_municipality
-    total = np.zeros(len(values))
-    for dx in (-1, 0, 1):
-        for dy in (-1, 0, 1):
-            x, y = world.cell_x + 1 + dx, world.cell_y + 1 + dy
-            total += np.where(owner[x, y] == world.cell_municipality, grid[x, y], 0.0)
-    return total
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

@@ -44,6 +44,7 @@ from agents.population import NO_ROW, Firms
 from model.parameters import municipal_values, parameter_file
 from model.synthesis.firms import JobSectors, firm_sizes
 from model.synthesis.sampling import apportion
+from model.world import window_sum
 
 
 class JobsWorld(Protocol):
@@ -222,7 +223,7 @@ def location_weights(
     is not allowed or has no labour access. Raises ValueError if no cell can be chosen.
     """
     access = np.asarray(labour_access_per_cell, dtype=float)
-    agglomeration = neighbourhood_sum(
+    agglomeration = window_sum(
         world, np.asarray(jobs_per_cell, dtype=float), params.agglomeration_radius_cells
     )
     ok = np.asarray(allowed_cell, dtype=bool) & (access > 0)
@@ -270,15 +271,3 @@ def place_establishments(
         np.add.at(received, cell[accept], size[accept])
         pending = rng.permutation(pending[order[~accept]])
     return cells
-
-
-def neighbourhood_sum(world: JobsWorld, values: np.ndarray, radius_cells: int) -> np.ndarray:
-    """Sum of ``values`` over the land cells within ``radius_cells`` of each cell (a square)."""
-    r = int(radius_cells)
-    grid = np.zeros((world.width + 2 * r, world.height + 2 * r))
-    grid[world.cell_x + r, world.cell_y + r] = values
-    total = np.zeros(len(values))
-    for dx in range(-r, r + 1):
-        for dy in range(-r, r + 1):
-            total += grid[world.cell_x + r + dx, world.cell_y + r + dy]
-    return total

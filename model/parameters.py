@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
 
 import numpy as np
+import pandas as pd
 
 PARAMETERS_DIR = Path(__file__).resolve().parents[1] / "data" / "parameters"
 CALIBRATED_FILE = "calibrated.toml"
@@ -398,12 +399,38 @@ class DemographyParameters:
 
 def read_parameter_file(path: Path) -> dict[str, Any]:
     """The TOML table of a parameter file; a missing or malformed file names itself."""
+    return read_toml(path)
+
+
+def read_toml(
+    path: Path,
+    error: type[Exception] = ParameterError,
+    missing: str = "parameter file missing",
+) -> dict[str, Any]:
+    """The TOML table of ``path``; a missing or malformed file raises ``error`` naming it."""
     if not path.is_file():
-        raise ParameterError(f"{path}: parameter file missing")
+        raise error(f"{path}: {missing}")
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise ParameterError(f"{path}: not valid TOML ({error})") from error
+    except tomllib.TOMLDecodeError as decode_error:
+        raise error(f"{path}: not valid TOML ({decode_error})") from decode_error
+
+
+def read_csv(
+    path: Path,
+    columns: tuple[str, ...] | list[str],
+    error: type[Exception] = ParameterError,
+    missing: str = "parameter file missing",
+    dtype: Any = None,
+) -> pd.DataFrame:
+    """The table of the CSV file ``path``; a missing file or column raises ``error`` naming it."""
+    if not path.is_file():
+        raise error(f"{path}: {missing}")
+    table = pd.read_csv(path, dtype=dtype)
+    for column in columns:
+        if column not in table.columns:
+            raise error(f"{path}: column '{column}' missing")
+    return table
 
 
 def build_parameters[T](cls: type[T], table: Any, path: Path, prefix: str = "") -> T:

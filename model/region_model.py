@@ -66,9 +66,9 @@ from model.parameters import (
     DemographyParameters,
     HousingMarketParameters,
     MigrationParameters,
-    ParameterError,
     SynthesisParameters,
     load_parameters,
+    read_csv,
 )
 from model.region import region_codes
 from model.streams import random_stream
@@ -636,10 +636,4 @@ def municipal_projection(bundle: Bundle, codes: list[str]) -> dict[int, np.ndarr
 
 def _establishment_sizes(folder: Path) -> pd.DataFrame:
     path = folder / "establishment_size_classes.csv"
-    if not path.is_file():
-        raise ParameterError(f"{path}: parameter file missing")
-    table = pd.read_csv(path)
-    for column in ("employees_min", "employees_max", "share_of_establishments"):
-        if column not in table.columns:
-            raise ParameterError(f"{path}: column '{column}' missing")
-    return table
+    return read_csv(path, ("employees_min", "employees_max", "share_of_establishments"))

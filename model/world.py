@@ -9,6 +9,7 @@ sits on the rectangular grid that the Mesa ``OrthogonalMooreGrid`` spans.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -116,3 +117,43 @@ def build_world(bundle: Bundle, codes: list[str]) -> World:
         station_northing_m=station_n,
         station_departures_24h=stations["departures_24h_snapshot"].to_numpy(float),
     )
+
+
+class GridCells(Protocol):
+    """Where the land cells sit on the grid: what a window over neighbouring cells needs."""
+
+    width: int
+    height: int
+    cell_x: np.ndarray
+    cell_y: np.ndarray
+    cell_municipality: np.ndarray
+
+
+def window_sum(
+    world: GridCells,
+    values: np.ndarray,
+    radius_cells: int = 1,
+    within_municipality: bool = False,
+) -> np.ndarray:
+    """Sum of ``values`` over the land cells of each cell's square window (itself included).
+
+    The window reaches ``radius_cells`` cells each way (1: the 3 x 3 Moore neighbourhood);
+    ``within_municipality`` counts only the cells of the cell's own municipality.
+    """
+    r = int(radius_cells)
+    shape = (world.width + 2 * r, world.height + 2 * r)
+    x, y = world.cell_x + r, world.cell_y + r
+    grid = np.zeros(shape)
+    grid[x, y] = values
+    if within_municipality:
+        owner = np.full(shape, -1, dtype=np.int64)
+        owner[x, y] = world.cell_municipality
+    total = np.zeros(len(values))
+    for dx in range(-r, r + 1):
+        for dy in range(-r, r + 1):
+            if within_municipality:
+                same = owner[x + dx, y + dy] == world.cell_municipality
+                total += np.where(same, grid[x + dx, y + dy], 0.0)
+            else:
+                total += grid[x + dx, y + dy]
+    return total

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from model.parameters import (
     PARAMETERS_DIR,
     ParameterError,
     load_parameters,
     parameter_file,
+    read_csv,
 )
 
 VEHICLE_CLASSES = ("cars", "vans", "heavy", "buses")
@@ -339,12 +339,7 @@ def _freight_intensities(
     path: Path, sector_codes: tuple[str, ...] | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Van and heavy-vehicle km per job and year, in the order of ``sector_codes``."""
-    if not path.is_file():
-        raise ParameterError(f"{path}: parameter file missing")
-    table = pd.read_csv(path)
-    for column in ("sector_code", "van_km_per_job_year", "heavy_km_per_job_year"):
-        if column not in table.columns:
-            raise ParameterError(f"{path}: column '{column}' missing")
+    table = read_csv(path, ("sector_code", "van_km_per_job_year", "heavy_km_per_job_year"))
     table = table.set_index("sector_code")
     codes = list(sector_codes) if sector_codes is not None else list(table.index)
     missing = [code for code in codes if code not in table.index]

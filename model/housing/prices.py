@@ -40,6 +40,7 @@ from model.parameters import (
     SynthesisParameters,
     load_parameters,
     parameter_file,
+    read_csv,
 )
 from model.synthesis.placement import station_access
 from model.world import World
@@ -185,12 +186,13 @@ def read_centrality_class(bundle: Bundle) -> pd.Series:
     here: every municipality of the bundle needs a class 1-6.
     """
     path = bundle.path / CENTRALITY_FILE
-    if not path.is_file():
-        raise BundleError(f"{path}: file missing (SSB centrality class per municipality)")
-    table = pd.read_csv(path, dtype=str)
-    for column in ("kommunenummer", CENTRALITY_COLUMN):
-        if column not in table.columns:
-            raise BundleError(f"{path}: column '{column}' missing")
+    table = read_csv(
+        path,
+        ("kommunenummer", CENTRALITY_COLUMN),
+        BundleError,
+        "file missing (SSB centrality class per municipality)",
+        dtype=str,
+    )
     classes = pd.to_numeric(table[CENTRALITY_COLUMN], errors="coerce")
     bad = ~classes.isin(range(1, 7))
     if bad.any():

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from agents.population import Firms
-from model.parameters import PARAMETERS_DIR, ParameterError
+from model.parameters import PARAMETERS_DIR, ParameterError, read_csv
 
 SECTOR_COLUMNS = ("sector_code", "sector_nb", "sn2007", "employed_2022", "employed_2023")
 
@@ -65,12 +65,7 @@ class JobSectors:
 def load_job_sectors(folder: Path = PARAMETERS_DIR) -> JobSectors:
     """Read ``job_sectors.csv``, refusing missing columns, duplicate ids and counts <= 0."""
     path = folder / "job_sectors.csv"
-    if not path.is_file():
-        raise ParameterError(f"{path}: parameter file missing")
-    table = pd.read_csv(path, dtype={"sn2007": str})
-    for column in SECTOR_COLUMNS:
-        if column not in table.columns:
-            raise ParameterError(f"{path}: column '{column}' missing")
+    table = read_csv(path, SECTOR_COLUMNS, dtype={"sn2007": str})
     if table["sector_code"].duplicated().any():
         raise ParameterError(f"{path}: column 'sector_code' has duplicates")
     if not 0 < len(table) <= np.iinfo(np.int8).max:

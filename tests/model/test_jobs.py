@@ -17,7 +17,7 @@ from model.region import region_codes
 from model.streams import random_stream
 from model.synthesis import synthesize
 from model.synthesis.firms import load_job_sectors
-from model.world import build_world
+from model.world import build_world, window_sum
 
 SIZE_CLASSES = pd.read_csv(PARAMETERS_DIR / "establishment_size_classes.csv")
 PARAMS = load_parameters(jobs.JobParameters)
@@ -294,7 +294,7 @@ def test_one_year_on_the_synthesized_firms(synthesized):
     n_cells = len(world.cell_x)
     jobs_per_cell = np.bincount(firms.cell, firms.jobs, n_cells)
     allowed = jobs_per_cell > 0
-    access = jobs.neighbourhood_sum(world, jobs_per_cell, 3) + 1.0  # a stand-in
+    access = window_sum(world, jobs_per_cell, 3) + 1.0  # a stand-in
     total = int(round(firms.jobs.sum() * 1.002))  # slow growth: some sectors shrink
     targets = jobs.sector_targets(
         jobs.jobs_by_sector(firms, len(sectors)), total, jobs.relative_trends(sectors, PARAMS)
