@@ -50,6 +50,7 @@ from typing import Protocol
 
 import numpy as np
 
+from model.parameters import municipal_values
 from model.world import window_sum
 
 M_PER_KM = 1000.0
@@ -133,7 +134,7 @@ def initial_zoning(
         params.densification_share * dwellings_per_cell + params.densification_floor_dwellings,
         np.where(greenfield, greenfield_capacity, 0.0),
     )
-    factor = np.array([params.capacity_factor.get(code, 1.0) for code in world.codes])
+    factor = municipal_values(params.capacity_factor, world.codes, default=1.0)
     capacity = capacity * factor[world.cell_municipality]
     radius_km = levers.station_densification_radius_km
     if radius_km is not None and levers.station_densification_extra_dwellings_per_cell > 0:

@@ -36,7 +36,7 @@ from agents.population import (
     oldest_member_age,
     remove_households,
 )
-from model.parameters import HouseholdFormationRates, IncomeModel
+from model.parameters import HouseholdFormationRates, IncomeModel, municipal_values
 
 # The vacancy ratio that moves the leaving probabilities is held within this range.
 VACANCY_RATIO_RANGE = (0.2, 3.0)
@@ -76,7 +76,11 @@ class HouseholdFormation:
         ``codes`` are the municipality numbers in the order of the tables' municipality
         index (for the municipal leaving factors; empty: no factors).
         """
-        self.codes = codes if codes else tuple(str(i) for i in range(len(income_level_log_nok)))
+        self.leave_factor = (
+            municipal_values(rates.leave_factor, codes, default=1.0)
+            if codes
+            else np.ones(len(income_level_log_nok))
+        )
         self.rates = rates
         self.income = income
         self.income_level_log_nok = income_level_log_nok
@@ -216,7 +220,7 @@ class HouseholdFormation:
         oldest = oldest_member_age(persons, len(households))[persons.household]
         band = np.searchsorted(rates.age_from_years, age, side="right") - 1
         probability = np.asarray(rates.leave_probability)[np.clip(band, 0, None)]
-        response = np.array([rates.leave_factor.get(code, 1.0) for code in self.codes])
+        response = self.leave_factor
         if vacancy_ratio is not None:
             ratio = np.clip(vacancy_ratio, *VACANCY_RATIO_RANGE)
             response = response * ratio**rates.leave_vacancy_elasticity
